@@ -1,0 +1,87 @@
+/**
+ * The closed set of error codes a client can receive (CONTRACT §7.4), with their exit
+ * statuses. Codes are permanent API; messages may change, so tests assert codes.
+ */
+
+export type Level = 'read' | 'ops' | 'admin';
+
+export const ERROR_CODES = [
+  'timeout',
+  'exec_failed',
+  'unknown_domain',
+  'unknown_action',
+  'bad_argument',
+  'service_unavailable',
+  'insufficient_level',
+  'auth_failed',
+  'locked_out',
+  'bad_request',
+  'input_too_large',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type AuthFailureReason = 'invalid' | 'stale' | 'replayed' | 'malformed';
+
+/** Audit `decision` value for a refusal with this code (CONTRACT §8). */
+export type Decision = 'allow' | 'invalid' | 'deny';
+
+interface CodeInfo {
+  readonly exit: number;
+  readonly decision: Exclude<Decision, 'allow'>;
+}
+
+export const ERROR_INFO = {
+  timeout: { exit: 124, decision: 'deny' },
+  exec_failed: { exit: 126, decision: 'deny' },
+  unknown_domain: { exit: 128, decision: 'deny' },
+  unknown_action: { exit: 128, decision: 'deny' },
+  bad_argument: { exit: 128, decision: 'invalid' },
+  service_unavailable: { exit: 129, decision: 'deny' },
+  insufficient_level: { exit: 131, decision: 'deny' },
+  auth_failed: { exit: 131, decision: 'deny' },
+  locked_out: { exit: 131, decision: 'deny' },
+  bad_request: { exit: 132, decision: 'invalid' },
+  input_too_large: { exit: 133, decision: 'invalid' },
+} as const satisfies Record<ErrorCode, CodeInfo>;
+
+/** Exit status of an action that ran: its own code, or 125 when it cannot be told apart. */
+export function executedExitStatus(exitCode: number | null): number {
+  return exitCode !== null && exitCode >= 0 && exitCode <= 123 ? exitCode : 125;
+}
+
+/**
+ * An expected refusal. `message` and `hint` go to the client; `detail` goes only to the
+ * audit log (and to the client under --diagnostic), so it may name server-side things.
+ */
+export interface Failure {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly hint?: string;
+  readonly column?: number;
+  readonly argument?: string;
+  readonly required_level?: Level;
+  readonly reason?: AuthFailureReason;
+  readonly detail?: string;
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Failure };
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function fail(code: ErrorCode, message: string, extra: Omit<Failure, 'code' | 'message'> = {}): { ok: false; error: Failure } {
+  return { ok: false, error: { code, message, ...extra } };
+}
+
+/** The fixed client text for server-side failures: the client must not learn the setup. */
+export const SERVICE_UNAVAILABLE_MESSAGE = 'service unavailable';
+
+export function serviceUnavailable(detail: string): { ok: false; error: Failure } {
+  return fail('service_unavailable', SERVICE_UNAVAILABLE_MESSAGE, { detail });
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

@@ -1,0 +1,38 @@
+/** Character classes of the request grammar (CONTRACT §3.1, §3.2). */
+
+const BARE_PUNCTUATION = new Set(['-', '_', '.', ',', ':', '/', '@', '%', '+', '=', '^', '~', '#']);
+const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
+const FORMAT_CHARACTER = /^\p{Cf}$/u;
+
+export function isWhitespace(cp: number): boolean {
+  return cp === 0x20 || cp === 0x09;
+}
+
+/**
+ * Why a code point is refused anywhere in a request, or null when it is acceptable.
+ * U+FFFD counts as invalid UTF-8: the request reached us through a decoder that
+ * substitutes it for bad bytes.
+ */
+export function forbiddenCharacterReason(cp: number): string | null {
+  if (cp === 0xfffd) return 'invalid UTF-8';
+  if (cp >= 0xd800 && cp <= 0xdfff) return 'a lone surrogate';
+  if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+    return `control character U+${hex4(cp)}`;
+  }
+  if (cp > 0x7f && FORMAT_CHARACTER.test(String.fromCodePoint(cp))) {
+    return `invisible format character U+${hex4(cp)}`;
+  }
+  return null;
+}
+
+/** True for characters allowed in an unquoted segment. */
+export function isBareCharacter(cp: number): boolean {
+  if ((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x30 && cp <= 0x39)) return true;
+  const ch = String.fromCodePoint(cp);
+  if (cp < 0x80) return BARE_PUNCTUATION.has(ch);
+  return LETTER_OR_NUMBER.test(ch);
+}
+
+function hex4(cp: number): string {
+  return cp.toString(16).toUpperCase().padStart(4, '0');
+}

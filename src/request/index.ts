@@ -1,0 +1,16 @@
+/** Request grammar stage (CONTRACT §3): raw request text in, ParsedRequest or bad_request out. */
+export {
+  BUILTIN_NAMES,
+  MAX_ARGUMENTS,
+  PROOF_FIELD_NAMES,
+  isBuiltinName,
+  isIdentifier,
+  parseRequest,
+  type BuiltinCall,
+  type BuiltinName,
+  type ParsedRequest,
+  type ProofFields,
+  type RequestArg,
+} from './parse.js';
+export { quoteValue } from './quote.js';
+export { maskProofInRawRequest } from './mask.js';

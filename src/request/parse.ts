@@ -1,0 +1,185 @@
+import { fail, ok, type Failure, type Result } from '../errors.js';
+import { lexWords, type Word } from './_lexer.js';
+
+export const MAX_ARGUMENTS = 32;
+export const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
+export type ProofFieldName = (typeof PROOF_FIELD_NAMES)[number];
+export type ProofFields = Partial<Record<ProofFieldName, string>>;
+
+export const BUILTIN_NAMES = ['help', 'list', 'whoami'] as const;
+export type BuiltinName = (typeof BUILTIN_NAMES)[number];
+
+export type BuiltinCall =
+  | { readonly name: 'help'; readonly domain: string | null; readonly action: string | null }
+  | { readonly name: 'list' }
+  | { readonly name: 'whoami' };
+
+export interface RequestArg {
+  readonly key: string;
+  readonly value: string;
+  readonly column: number;
+}
+
+/** A request that passed the grammar. Argument semantics are the policy stage's job. */
+export interface ParsedRequest {
+  /** Null when the request carries no `+field` words. */
+  readonly proofFields: ProofFields | null;
+  /** The domain, or the built-in's name. */
+  readonly domain: string;
+  /** Null only for built-ins. */
+  readonly action: string | null;
+  /** In request order; duplicates are kept so that policy can name them. */
+  readonly args: readonly RequestArg[];
+  /** The exact text from the domain word to the end: what a proof signs (CONTRACT §3.3). */
+  readonly commandText: string;
+  readonly builtin: BuiltinCall | null;
+}
+
+const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
+
+export function isIdentifier(text: string): boolean {
+  return IDENTIFIER.test(text);
+}
+
+export function isBuiltinName(name: string): name is BuiltinName {
+  return (BUILTIN_NAMES as readonly string[]).includes(name);
+}
+
+const NO_COMMAND_HINT = 'no command given; try: ssh <host> help';
+
+/**
+ * Parses a request (CONTRACT §3). Never throws; every refusal is `bad_request` with the
+ * 1-based column of the offending character, except an empty request, which has none.
+ */
+export function parseRequest(request: string, maxBytes: number): Result<ParsedRequest> {
+  const bytes = Buffer.byteLength(request, 'utf8');
+  if (bytes > maxBytes) {
+    return fail('bad_request', `request is ${bytes} bytes; the limit is ${maxBytes}`, {
+      column: columnAtByte(request, maxBytes),
+    });
+  }
+  const lexed = lexWords(request);
+  if (!lexed.ok) return lexed;
+  const words = lexed.value;
+  if (words.length === 0) return fail('bad_request', 'no command given', { hint: NO_COMMAND_HINT });
+
+  const proof = readProofFields(words);
+  if (!proof.ok) return proof;
+  const { fields, next } = proof.value;
+  const domainWord = words[next];
+  if (domainWord === undefined) return fail('bad_request', 'proof fields must be followed by a command', { hint: NO_COMMAND_HINT });
+  const nameError = checkName(domainWord, 'domain');
+  if (nameError) return nameError;
+
+  const rest = words.slice(next + 1);
+  const last = rest.at(-1) ?? domainWord;
+  const commandText = request.slice(domainWord.start, last.end);
+  const domain = domainWord.text;
+
+  if (isBuiltinName(domain)) {
+    const builtin = readBuiltin(domain, rest);
+    if (!builtin.ok) return builtin;
+    return ok({ proofFields: fields, domain, action: null, args: [], commandText, builtin: builtin.value });
+  }
+
+  const [actionWord, ...argWords] = rest;
+  if (actionWord === undefined) {
+    return fail('bad_request', `domain '${domain}' needs an action`, { hint: `try: help ${domain}` });
+  }
+  const actionError = checkName(actionWord, 'action');
+  if (actionError) return actionError;
+
+  const args = readArguments(argWords);
+  if (!args.ok) return args;
+  return ok({ proofFields: fields, domain, action: actionWord.text, args: args.value, commandText, builtin: null });
+}
+
+function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields | null; next: number }> {
+  let fields: Record<string, string> | null = null;
+  let i = 0;
+  for (; i < words.length; i++) {
+    // INVARIANT: i < words.length.
+    const word = words[i] as Word;
+    if (!word.text.startsWith('+')) break;
+    const eq = word.text.indexOf('=');
+    const name = eq < 0 ? word.text.slice(1) : word.text.slice(1, eq);
+    if (eq < 0 || !(PROOF_FIELD_NAMES as readonly string[]).includes(name)) {
+      return fail('bad_request', `unknown proof field at column ${word.column}`, {
+        column: word.column,
+        hint: 'proof fields are +token= +ts= +nonce= +proof=',
+      });
+    }
+    fields ??= Object.create(null) as Record<string, string>;
+    if (name in fields) {
+      return fail('bad_request', `proof field +${name} is repeated at column ${word.column}`, { column: word.column });
+    }
+    fields[name] = word.text.slice(eq + 1);
+  }
+  return ok({ fields, next: i });
+}
+
+function checkName(word: Word, what: 'domain' | 'action'): { ok: false; error: Failure } | null {
+  if (word.text.startsWith('+')) {
+    return fail('bad_request', `proof field at column ${word.column} must come before the domain`, { column: word.column });
+  }
+  if (!isIdentifier(word.text)) {
+    const hint = word.text.includes('=') && what === 'action' ? 'give the action name before any key=value' : undefined;
+    return fail('bad_request', `${what} at column ${word.column} is not a valid name`, {
+      column: word.column,
+      ...(hint ? { hint } : { hint: 'names are lowercase letters, digits, - and _' }),
+    });
+  }
+  return null;
+}
+
+function readBuiltin(name: BuiltinName, rest: readonly Word[]): Result<BuiltinCall> {
+  const maxWords = name === 'help' ? 2 : 0;
+  for (const [index, word] of rest.entries()) {
+    if (word.text.includes('=') || word.text.startsWith('+') || index >= maxWords) {
+      return fail('bad_request', `'${name}' accepts no key=value or extra words (column ${word.column})`, {
+        column: word.column,
+        hint: name === 'help' ? 'usage: help [domain [action]]' : `usage: ${name}`,
+      });
+    }
+    const error = checkName(word, index === 0 ? 'domain' : 'action');
+    if (error) return error;
+  }
+  if (name !== 'help') return ok({ name });
+  return ok({ name, domain: rest[0]?.text ?? null, action: rest[1]?.text ?? null });
+}
+
+function readArguments(words: readonly Word[]): Result<RequestArg[]> {
+  const args: RequestArg[] = [];
+  for (const word of words) {
+    if (args.length === MAX_ARGUMENTS) {
+      return fail('bad_request', `more than ${MAX_ARGUMENTS} arguments`, { column: word.column });
+    }
+    if (word.text.startsWith('+')) {
+      return fail('bad_request', `proof field at column ${word.column} must come before the domain`, { column: word.column });
+    }
+    const eq = word.text.indexOf('=');
+    if (eq < 0) {
+      return fail('bad_request', `positional arguments are not accepted; use key=value (column ${word.column})`, {
+        column: word.column,
+      });
+    }
+    const key = word.text.slice(0, eq);
+    if (!isIdentifier(key)) {
+      return fail('bad_request', `argument name at column ${word.column} is not a valid name`, { column: word.column });
+    }
+    args.push({ key, value: word.text.slice(eq + 1), column: word.column });
+  }
+  return ok(args);
+}
+
+/** Column of the first code point that does not fit within `maxBytes` bytes. */
+function columnAtByte(text: string, maxBytes: number): number {
+  let bytes = 0;
+  let column = 0;
+  for (const ch of text) {
+    column += 1;
+    bytes += Buffer.byteLength(ch, 'utf8');
+    if (bytes > maxBytes) return column;
+  }
+  return column;
+}
