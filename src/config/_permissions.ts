@@ -1,0 +1,47 @@
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * StrictModes-like checks (CONTRACT §4.6): the file and every directory above it must be
+ * owned by root or the running user and not writable by group or others. A sticky
+ * directory is accepted: nobody else can replace an entry in it. With `secret`, the file
+ * must not be readable by others either. Returns one message per violation.
+ */
+export function checkSecureFile(path: string, options: { secret: boolean }): string[] {
+  let real: string;
+  let stats: Stats;
+  try {
+    real = realpathSync(path);
+    stats = statSync(real);
+  } catch (error) {
+    return [`cannot be read: ${describeFsError(error)}`];
+  }
+  if (!stats.isFile()) return ['is not a regular file'];
+  const uid = process.getuid?.() ?? 0;
+  const problems: string[] = [];
+  const ownerOk = (s: Stats): boolean => s.uid === 0 || s.uid === uid;
+  if (!ownerOk(stats)) problems.push(`${real} is owned by uid ${stats.uid}, not root or the running user`);
+  if ((stats.mode & 0o022) !== 0) problems.push(`${real} is writable by group or others (mode ${modeText(stats)})`);
+  if (options.secret && (stats.mode & 0o004) !== 0) {
+    problems.push(`${real} holds a secret and is readable by others (mode ${modeText(stats)})`);
+  }
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    const dirStats = statSync(dir);
+    if (!ownerOk(dirStats)) problems.push(`directory ${dir} is owned by uid ${dirStats.uid}, not root or the running user`);
+    const sticky = (dirStats.mode & 0o1000) !== 0;
+    if ((dirStats.mode & 0o022) !== 0 && !sticky) {
+      problems.push(`directory ${dir} is writable by group or others (mode ${modeText(dirStats)})`);
+    }
+    if (dir === '/') break;
+  }
+  return problems;
+}
+
+export function describeFsError(error: unknown): string {
+  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
+  return 'unknown error';
+}
+
+function modeText(stats: Stats): string {
+  return (stats.mode & 0o7777).toString(8).padStart(4, '0');
+}

@@ -1,0 +1,97 @@
+import type { Level } from '../errors.js';
+
+/** One problem found in a configuration, named by its TOML path (`domains.app.actions.run.exec`). */
+export interface ConfigProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A piece of an `exec` element or `env` value: literal text or a placeholder name. */
+export type TemplatePart = { readonly literal: string } | { readonly placeholder: string };
+
+export interface Template {
+  readonly source: string;
+  readonly parts: readonly TemplatePart[];
+}
+
+interface ArgCommon {
+  readonly name: string;
+  readonly description: string;
+  readonly required: boolean;
+  /** Canonical text form of the default, as it would be substituted. */
+  readonly default: string | null;
+  readonly sensitive: boolean;
+}
+
+export type ArgSpec = ArgCommon &
+  (
+    | {
+        readonly type: 'string';
+        readonly maxLength: number;
+        readonly minLength: number;
+        readonly pattern: RegExp | null;
+        readonly patternSource: string | null;
+        readonly allowLeadingDash: boolean;
+      }
+    | { readonly type: 'enum'; readonly values: readonly string[] }
+    | { readonly type: 'int'; readonly min: number | null; readonly max: number | null }
+    | { readonly type: 'bool' }
+    | { readonly type: 'path'; readonly root: string; readonly mustExist: boolean }
+  );
+
+export type ArgType = ArgSpec['type'];
+
+export interface ActionConfig {
+  readonly domain: string;
+  readonly name: string;
+  readonly description: string;
+  readonly level: Level;
+  readonly tags: readonly string[];
+  readonly exec: readonly Template[];
+  readonly timeout: number;
+  readonly cwd: string;
+  readonly env: ReadonlyMap<string, Template>;
+  readonly stdin: { readonly maxBytes: number } | null;
+  readonly maxOutputBytes: number;
+  readonly args: ReadonlyMap<string, ArgSpec>;
+}
+
+export interface DomainConfig {
+  readonly name: string;
+  readonly description: string;
+  readonly actions: ReadonlyMap<string, ActionConfig>;
+}
+
+export interface TokenConfig {
+  readonly name: string;
+  readonly secret: Buffer;
+  readonly level: Level;
+  readonly tags: readonly string[];
+  readonly description: string;
+}
+
+export interface ServerConfig {
+  readonly id: string;
+  readonly auditLog: string;
+  readonly stateDir: string;
+  readonly defaultTimeout: number;
+  readonly killGrace: number;
+  readonly maxOutputBytes: number;
+  readonly maxRequestBytes: number;
+  readonly proofWindow: number;
+  readonly maxAuthFailures: number;
+  readonly lockoutSeconds: number;
+  readonly env: ReadonlyMap<string, string>;
+}
+
+/** A validated configuration: every name from the network is looked up through a Map. */
+export interface Config {
+  readonly path: string;
+  readonly server: ServerConfig;
+  readonly tokens: ReadonlyMap<string, TokenConfig>;
+  readonly domains: ReadonlyMap<string, DomainConfig>;
+}
+
+export type LoadResult =
+  | { readonly ok: true; readonly config: Config; readonly warnings: readonly ConfigProblem[] }
+  | { readonly ok: false; readonly errors: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] };
