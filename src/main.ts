@@ -1,1 +1,72 @@
-process.stdout.write('not yet\n');
+import { userInfo } from 'node:os';
+import { runCheck } from './cli/check.js';
+import { runSign } from './cli/sign.js';
+import { HELP_TEXT, VERSION } from './cli/version.js';
+import { parseInvocation } from './invocation/index.js';
+import { serve } from './run.js';
+
+/** The only place that touches the process: argv, env, stdin, signals, exit. */
+async function main(): Promise<number> {
+  const env = process.env;
+  const invocation = parseInvocation(process.argv.slice(2), env);
+  switch (invocation.mode) {
+    case 'version':
+      process.stdout.write(`portcullis ${VERSION}\n`);
+      return 0;
+    case 'help':
+      process.stdout.write(HELP_TEXT);
+      return 0;
+    case 'check':
+      return runCheck(invocation.args, { env, out: (t) => process.stdout.write(t) });
+    case 'sign':
+      return runSign(invocation.args, { env, out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+    case 'serve':
+    case 'bad-options':
+      return serve(invocation, {
+        env,
+        stdin: process.stdin,
+        user: accountName(),
+        pid: process.pid,
+        now: () => Date.now(),
+        abort: watchForAbort(),
+        writeStdout: (text) => process.stdout.write(text),
+        writeStderr: (text) => process.stderr.write(text),
+      });
+  }
+}
+
+/**
+ * Aborts on SIGHUP/SIGTERM/SIGINT, and when sshd has gone: OpenSSH sends no signal when the
+ * client disconnects, its session process exits and we are re-parented (CONTRACT §7.1).
+ */
+function watchForAbort(): AbortSignal {
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, abort);
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) abort();
+  }, 500).unref();
+  return controller.signal;
+}
+
+function accountName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
+}
+
+// A closed stdout (client gone) must not crash us before the audit outcome is written.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
+
+main().then(
+  (status) => process.exit(status),
+  () => {
+    process.stdout.write('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
+    process.stderr.write('portcullis: service_unavailable: service unavailable\n');
+    process.exit(129);
+  },
+);

@@ -33,7 +33,7 @@ describe('parseRequest: unquoted shell metacharacters are refused with their col
 
 describe('parseRequest: quoting forms', () => {
   it('single quotes are literal, backslashes included', () => {
-    assert.deepEqual(accept("app run msg='a;b|c $x \\n'").args[0], { key: 'msg', value: 'a;b|c $x \\n', column: 9 });
+    assert.deepEqual(accept("app run msg='a;b|c $x \\n'").args[0], { key: 'msg', value: 'a;b|c $x \\n', column: 9, start: 8, end: 23 });
   });
   it('double quotes unescape \\" and \\\\ only', () => {
     assert.equal(accept('app run msg="say \\"hi\\" \\\\o/"').args[0]?.value, 'say "hi" \\o/');
@@ -48,7 +48,7 @@ describe('parseRequest: quoting forms', () => {
   it('reports an unterminated double quote at the opening quote', () => reject('app run m="abc \\"', 11));
   it('a quoted domain is still an identifier', () => assert.equal(accept("'app' run").domain, 'app'));
   it('splits key=value at the first = of the unquoted text', () => {
-    assert.deepEqual(accept("app run 'k=v=w'").args[0], { key: 'k', value: 'v=w', column: 9 });
+    assert.deepEqual(accept("app run 'k=v=w'").args[0], { key: 'k', value: 'v=w', column: 9, start: 8, end: 15 });
   });
 });
 

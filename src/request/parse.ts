@@ -18,6 +18,9 @@ export interface RequestArg {
   readonly key: string;
   readonly value: string;
   readonly column: number;
+  /** UTF-16 offsets of the whole word inside the command text, for masking in the audit log. */
+  readonly start: number;
+  readonly end: number;
 }
 
 /** A request that passed the grammar. Argument semantics are the policy stage's job. */
@@ -89,7 +92,7 @@ export function parseRequest(request: string, maxBytes: number): Result<ParsedRe
   const actionError = checkName(actionWord, 'action');
   if (actionError) return actionError;
 
-  const args = readArguments(argWords);
+  const args = readArguments(argWords, domainWord.start);
   if (!args.ok) return args;
   return ok({ proofFields: fields, domain, action: actionWord.text, args: args.value, commandText, builtin: null });
 }
@@ -148,7 +151,7 @@ function readBuiltin(name: BuiltinName, rest: readonly Word[]): Result<BuiltinCa
   return ok({ name, domain: rest[0]?.text ?? null, action: rest[1]?.text ?? null });
 }
 
-function readArguments(words: readonly Word[]): Result<RequestArg[]> {
+function readArguments(words: readonly Word[], commandStart: number): Result<RequestArg[]> {
   const args: RequestArg[] = [];
   for (const word of words) {
     if (args.length === MAX_ARGUMENTS) {
@@ -167,7 +170,8 @@ function readArguments(words: readonly Word[]): Result<RequestArg[]> {
     if (!isIdentifier(key)) {
       return fail('bad_request', `argument name at column ${word.column} is not a valid name`, { column: word.column });
     }
-    args.push({ key, value: word.text.slice(eq + 1), column: word.column });
+    const [start, end] = [word.start - commandStart, word.end - commandStart];
+    args.push({ key, value: word.text.slice(eq + 1), column: word.column, start, end });
   }
   return ok(args);
 }

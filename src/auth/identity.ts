@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
+export interface CallerIdentity {
+  /** The client's address and port from SSH_CLIENT, or null outside sshd. */
+  readonly client: string | null;
+  /** The IP part of SSH_CLIENT: the unit of address lockout (CONTRACT §5). */
+  readonly clientAddress: string | null;
+  /** `SHA256:…` fingerprint of the key that authenticated (ExposeAuthInfo), or null. */
+  readonly keyFingerprint: string | null;
+}
+
+const MAX_AUTH_INFO_BYTES = 65536;
+
+export function readCallerIdentity(env: Readonly<Record<string, string | undefined>>): CallerIdentity {
+  const words = (env.SSH_CLIENT ?? '').split(' ');
+  const address = words[0] && /^[0-9A-Fa-f:.%a-z]{1,64}$/.test(words[0]) ? words[0] : null;
+  const port = words[1] && /^[0-9]{1,5}$/.test(words[1]) ? words[1] : null;
+  return {
+    client: address === null ? null : port === null ? address : `${address} ${port}`,
+    clientAddress: address,
+    keyFingerprint: readKeyFingerprint(env.SSH_USER_AUTH),
+  };
+}
+
+/**
+ * sshd's ExposeAuthInfo file lists the methods that succeeded, one per line, e.g.
+ * `publickey ssh-ed25519 AAAAC3…`. The fingerprint is OpenSSH's: SHA-256 of the key
+ * blob, unpadded base64.
+ */
+function readKeyFingerprint(path: string | undefined): string | null {
+  if (path === undefined || !path.startsWith('/')) return null;
+  let text: string;
+  try {
+    const content = readFileSync(path);
+    if (content.length > MAX_AUTH_INFO_BYTES) return null;
+    text = content.toString('latin1');
+  } catch {
+    return null;
+  }
+  const line = text
+    .split('\n')
+    .filter((l) => l.startsWith('publickey '))
+    .at(-1);
+  const blob = line?.split(' ')[2];
+  if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return null;
+  const digest = createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}

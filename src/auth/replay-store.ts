@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir } from './state-dir.js';
+
+export type ClaimResult = 'claimed' | 'replayed' | { error: string };
+
+/**
+ * Records a (token, nonce) pair with an exclusive create (CONTRACT §5 step 3): of any
+ * number of processes racing the same proof, exactly one claims it. Entries older than
+ * twice the window are pruned; by then their timestamps are stale anyway.
+ */
+export function claimNonce(stateDir: string, token: string, nonce: string, windowSeconds: number, nowMs: number): ClaimResult {
+  const dir = ensurePrivateDir(stateDir, 'replay');
+  if ('error' in dir) return dir;
+  const name = createHash('sha256').update(`${token}\n${nonce.toLowerCase()}`).digest('hex');
+  try {
+    closeSync(openSync(join(dir.path, name), 'wx', 0o600));
+  } catch (error) {
+    if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return 'replayed';
+    return { error: `replay store: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+  }
+  pruneOlderThan(dir.path, nowMs - 2 * windowSeconds * 1000);
+  return 'claimed';
+}
+
+function pruneOlderThan(dir: string, cutoffMs: number): void {
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    try {
+      if (statSync(path).mtimeMs < cutoffMs) unlinkSync(path);
+    } catch {
+      // Another process pruned it first.
+    }
+  }
+}

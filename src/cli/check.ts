@@ -1,0 +1,136 @@
+import { accessSync, constants, closeSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadConfig, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
+import { readSshdWarnings } from './_sshd-warnings.js';
+
+interface CheckIO {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  out(text: string): void;
+}
+
+/**
+ * `portcullis check` (CONTRACT §2.2): everything a real run would validate, plus what only
+ * shows at run time (programs, audit log, state dir). Exit 0 when valid, 129 when not.
+ */
+export function runCheck(args: readonly string[], io: CheckIO): number {
+  let configOption: string | undefined;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string; // INVARIANT: i < args.length.
+    if (arg === '--json') json = true;
+    else if (arg === '--config' && args[i + 1] !== undefined) configOption = args[++i];
+    else if (arg.startsWith('--config=')) configOption = arg.slice('--config='.length);
+    else {
+      io.out(`portcullis check: unknown argument ${JSON.stringify(arg)}\nusage: portcullis check [--config PATH] [--json]\n`);
+      return 129;
+    }
+  }
+  const path = resolveConfigPath(configOption, io.env);
+  const loaded = loadConfig(path);
+  const errors: ConfigProblem[] = loaded.ok ? [] : [...loaded.errors];
+  const warnings: ConfigProblem[] = [...loaded.warnings, ...readSshdWarnings()];
+  if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
+  const summary = loaded.ok ? summarize(loaded.config) : null;
+  const ok = errors.length === 0;
+
+  if (json) {
+    io.out(`${JSON.stringify({ ok, config: path, summary, errors, warnings })}\n`);
+  } else {
+    io.out(`portcullis check: ${path}\n`);
+    if (summary) {
+      io.out(`  ${summary.domains.length} domains, ${summary.actions} actions (read ${summary.levels.read}, ops ${summary.levels.ops}, admin ${summary.levels.admin})\n`);
+      for (const domain of summary.domains) io.out(`  ${domain.name}: ${domain.actions.join(', ')}\n`);
+      io.out(`  tags: ${summary.tags.join(', ') || '(none)'}\n  tokens: ${summary.tokens.join(', ') || '(none)'}\n`);
+    }
+    for (const problem of errors) io.out(`error: ${problem.path}: ${problem.message}\n`);
+    for (const problem of warnings) io.out(`warning: ${problem.path}: ${problem.message}\n`);
+    io.out(ok ? `OK (${warnings.length} warnings)\n` : `INVALID: ${errors.length} errors, ${warnings.length} warnings\n`);
+  }
+  return ok ? 0 : 129;
+}
+
+function runtimeProblems(config: Config): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const domain of config.domains.values()) {
+    for (const action of domain.actions.values()) {
+      const program = action.exec[0]?.source ?? '';
+      if (!isExecutableFile(program)) {
+        problems.push({ path: `domains.${domain.name}.actions.${action.name}.exec[0]`, message: `${program} does not exist or is not an executable file` });
+      }
+      if (!isDirectory(action.cwd)) problems.push({ path: `domains.${domain.name}.actions.${action.name}.cwd`, message: `${action.cwd} is not a directory` });
+    }
+  }
+  const audit = auditLogProblem(config.server.auditLog);
+  if (audit) problems.push({ path: 'server.audit_log', message: audit });
+  if (config.tokens.size > 0) {
+    const state = stateDirProblem(config.server.stateDir);
+    if (state) problems.push({ path: 'server.state_dir', message: state });
+  }
+  return problems;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function auditLogProblem(path: string): string | null {
+  try {
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND));
+    return null;
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) return `${path} is not appendable`;
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK | constants.X_OK);
+    return null;
+  } catch {
+    return `${dirname(path)} does not exist or is not writable, so ${path} cannot be created`;
+  }
+}
+
+function stateDirProblem(path: string): string | null {
+  try {
+    const stats = statSync(path);
+    if (!stats.isDirectory()) return `${path} is not a directory`;
+    if ((stats.mode & 0o022) !== 0) return `${path} is writable by group or others`;
+    accessSync(path, constants.W_OK | constants.X_OK);
+    return null;
+  } catch (error) {
+    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) return `${path} is not usable`;
+  }
+  try {
+    accessSync(dirname(path), constants.W_OK | constants.X_OK);
+    return null;
+  } catch {
+    return `${path} does not exist and ${dirname(path)} is not writable`;
+  }
+}
+
+function summarize(config: Config) {
+  const levels = { read: 0, ops: 0, admin: 0 };
+  const tags = new Set<string>();
+  let actions = 0;
+  const domains = [...config.domains.values()].map((domain) => {
+    for (const action of domain.actions.values()) {
+      actions += 1;
+      levels[action.level] += 1;
+      for (const tag of action.tags) tags.add(tag);
+    }
+    return { name: domain.name, actions: [...domain.actions.keys()] };
+  });
+  for (const token of config.tokens.values()) for (const tag of token.tags) tags.add(tag);
+  return { domains, actions, levels, tags: [...tags].sort(), tokens: [...config.tokens.keys()] };
+}

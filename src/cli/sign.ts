@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { computeProof, proofMessage } from '../auth/index.js';
+import { stripOneNewline } from '../config/index.js';
+import { parseRequest } from '../request/index.js';
+
+interface SignIO {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly now?: () => number;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] REQUEST\n';
+
+/**
+ * `portcullis sign` (CONTRACT §2.2): prints REQUEST with fresh proof fields prepended,
+ * ready for `ssh svc@host "$(portcullis sign …)"`. It signs the command text exactly as the
+ * server will read it, so what is signed is what runs.
+ */
+export function runSign(args: readonly string[], io: SignIO): number {
+  const parsed = parseSignArgs(args);
+  if ('error' in parsed) {
+    io.err(`portcullis sign: ${parsed.error}\n${USAGE}`);
+    return 2;
+  }
+  let secret: Buffer;
+  if (parsed.secretFile !== undefined) {
+    try {
+      secret = stripOneNewline(readFileSync(parsed.secretFile));
+    } catch {
+      io.err(`portcullis sign: cannot read ${parsed.secretFile}\n`);
+      return 2;
+    }
+  } else {
+    // INVARIANT: parseSignArgs requires exactly one of the two secret options.
+    const value = io.env[parsed.secretEnv as string];
+    if (value === undefined) {
+      io.err(`portcullis sign: ${parsed.secretEnv} is not set\n`);
+      return 2;
+    }
+    secret = Buffer.from(value, 'utf8');
+  }
+  const request = parseRequest(parsed.request, 65536);
+  if (!request.ok) {
+    io.err(`portcullis sign: the request is not valid: ${request.error.message}\n`);
+    return 2;
+  }
+  if (request.value.proofFields !== null) {
+    io.err('portcullis sign: the request already carries proof fields\n');
+    return 2;
+  }
+  const ts = String(Math.floor((io.now?.() ?? Date.now()) / 1000));
+  const nonce = randomBytes(16).toString('hex');
+  const { commandText } = request.value;
+  const proof = computeProof(secret, proofMessage(parsed.serverId, parsed.token, ts, nonce, commandText));
+  io.out(`+token=${parsed.token} +ts=${ts} +nonce=${nonce} +proof=${proof} ${commandText}\n`);
+  return 0;
+}
+
+interface SignArgs {
+  token: string;
+  secretFile?: string;
+  secretEnv?: string;
+  serverId: string;
+  request: string;
+}
+
+function parseSignArgs(args: readonly string[]): SignArgs | { error: string } {
+  const values: Record<string, string> = Object.create(null) as Record<string, string>;
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string; // INVARIANT: i < args.length.
+    const match = /^--(token|secret-file|secret-env|server-id)(?:=(.*))?$/s.exec(arg);
+    if (match === null) {
+      if (arg.startsWith('--')) return { error: `unknown option ${arg}` };
+      positional.push(arg);
+      continue;
+    }
+    const name = match[1] as string; // INVARIANT: the group always matches.
+    const value = match[2] ?? args[++i];
+    if (value === undefined) return { error: `--${name} needs a value` };
+    if (name in values) return { error: `--${name} is given twice` };
+    values[name] = value;
+  }
+  const token = values.token;
+  if (token === undefined || !/^[a-z][a-z0-9_-]{0,63}$/.test(token)) return { error: '--token NAME is required (a token name)' };
+  if ((values['secret-file'] === undefined) === (values['secret-env'] === undefined)) {
+    return { error: 'give exactly one of --secret-file and --secret-env' };
+  }
+  if (positional.length !== 1) return { error: 'give the request as one argument' };
+  return {
+    token,
+    ...(values['secret-file'] !== undefined ? { secretFile: values['secret-file'] } : {}),
+    ...(values['secret-env'] !== undefined ? { secretEnv: values['secret-env'] } : {}),
+    serverId: values['server-id'] ?? '',
+    // INVARIANT: positional.length === 1.
+    request: positional[0] as string,
+  };
+}

@@ -1,0 +1,16 @@
+/** Version and usage text of the bundle. */
+export const VERSION = '0.1.0';
+
+export const HELP_TEXT = `portcullis ${VERSION} — a restricted entry point for SSH service accounts
+
+Serve (run by sshd, never by hand):
+  command="portcullis [--config PATH] [--level read|ops|admin] [--identity NAME] [--tags a,b] [--diagnostic]"
+  login shell:  portcullis -c "<request>"
+
+Operator and client commands:
+  portcullis check [--config PATH] [--json]
+  portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] REQUEST
+  portcullis --version | --help
+
+Callers run: ssh svc@host help
+`;

@@ -1,0 +1,105 @@
+import type { Level } from '../errors.js';
+
+/** Options of serve mode; they come only from the operator's argv (CONTRACT §2.1). */
+export interface ServeOptions {
+  readonly config: string | undefined;
+  readonly level: Level;
+  readonly identity: string | undefined;
+  readonly tags: readonly string[];
+  readonly diagnostic: boolean;
+}
+
+export type Invocation =
+  | { readonly mode: 'serve'; readonly options: ServeOptions; readonly request: string | null }
+  | { readonly mode: 'bad-options'; readonly detail: string; readonly diagnostic: boolean }
+  | { readonly mode: 'check' | 'sign'; readonly args: readonly string[] }
+  | { readonly mode: 'version' | 'help' };
+
+const LEVELS: readonly string[] = ['read', 'ops', 'admin'];
+const VALUE_OPTIONS = new Set(['--config', '--level', '--identity', '--tags']);
+const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * Decides what this run is from argv and the environment. A request never selects a
+ * subcommand or an option: subcommands are read only from the operator's argv, and the
+ * request is only ever SSH_ORIGINAL_COMMAND or the string after a final `-c`.
+ */
+export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Invocation {
+  const first = argv[0];
+  if (first === 'check' || first === 'sign') return { mode: first, args: argv.slice(1) };
+  if (argv.length === 1 && first === '--version') return { mode: 'version' };
+  if (argv.length === 1 && first === '--help') return { mode: 'help' };
+
+  let optionWords = argv;
+  let dashC: string | null = null;
+  const cIndex = argv.indexOf('-c');
+  if (cIndex >= 0) {
+    if (cIndex !== argv.length - 2) return badOptions('-c must be followed by exactly one argument, at the end', argv);
+    optionWords = argv.slice(0, cIndex);
+    dashC = argv[cIndex + 1] ?? '';
+  }
+
+  const base = parseServeOptions(optionWords, {});
+  if ('error' in base) return badOptions(base.error, argv);
+
+  const original = env.SSH_ORIGINAL_COMMAND;
+  if (original !== undefined) {
+    if (dashC === null) return { mode: 'serve', options: finish(base.values), request: original };
+    // Form A+B: the -c string is the operator's forced command line; its options win.
+    const forced = dashC.split(/[ \t]+/).filter((word) => word !== '').slice(1);
+    const merged = parseServeOptions(forced, base.values);
+    if ('error' in merged) return badOptions(merged.error, argv);
+    return { mode: 'serve', options: finish(merged.values), request: original };
+  }
+  return { mode: 'serve', options: finish(base.values), request: dashC };
+}
+
+type OptionValues = Partial<Record<'config' | 'level' | 'identity' | 'tags' | 'diagnostic', string>>;
+
+function parseServeOptions(words: readonly string[], inherited: OptionValues): { values: OptionValues } | { error: string } {
+  const values: OptionValues = { ...inherited };
+  for (let i = 0; i < words.length; i++) {
+    // INVARIANT: i < words.length.
+    const word = words[i] as string;
+    const eq = word.indexOf('=');
+    const name = eq > 0 ? word.slice(0, eq) : word;
+    if (name === '--diagnostic' && eq < 0) {
+      values.diagnostic = 'yes';
+      continue;
+    }
+    if (!VALUE_OPTIONS.has(name)) return { error: `unknown option ${JSON.stringify(word.slice(0, 64))}` };
+    let value: string | undefined;
+    if (eq > 0) value = word.slice(eq + 1);
+    else value = words[++i];
+    if (value === undefined) return { error: `option ${name} needs a value` };
+    // INVARIANT: name is one of VALUE_OPTIONS.
+    const key = name.slice(2) as 'config' | 'level' | 'identity' | 'tags';
+    const problem = checkOptionValue(key, value);
+    if (problem) return { error: problem };
+    values[key] = value;
+  }
+  return { values };
+}
+
+function checkOptionValue(key: 'config' | 'level' | 'identity' | 'tags', value: string): string | null {
+  if (key === 'level' && !LEVELS.includes(value)) return `bad level ${JSON.stringify(value.slice(0, 16))}`;
+  if (key === 'config' && !value.startsWith('/')) return '--config needs an absolute path';
+  if (key === 'identity' && !/^[\x21-\x7e]{1,128}$/.test(value)) return '--identity must be 1..128 printable ASCII characters';
+  if (key === 'tags' && value !== '' && !value.split(',').every((tag) => IDENTIFIER.test(tag))) return '--tags must be a comma list of names';
+  return null;
+}
+
+function finish(values: OptionValues): ServeOptions {
+  return {
+    config: values.config,
+    // INVARIANT: checkOptionValue admitted only read/ops/admin.
+    level: (values.level ?? 'read') as Level,
+    identity: values.identity,
+    tags: values.tags ? values.tags.split(',') : [],
+    diagnostic: values.diagnostic !== undefined,
+  };
+}
+
+function badOptions(detail: string, argv: readonly string[]): Invocation {
+  return { mode: 'bad-options', detail, diagnostic: argv.includes('--diagnostic') };
+}

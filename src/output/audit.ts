@@ -1,0 +1,86 @@
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import type { Decision, ErrorCode, Level } from '../errors.js';
+
+/** Who asked for what: the fields shared by a request's decision and outcome records (CONTRACT §8). */
+export interface AuditSubject {
+  request_id: string;
+  pid: number;
+  user: string;
+  identity: string;
+  key_level: Level;
+  token: string | null;
+  level: Level;
+  tags: readonly string[];
+  client: string | null;
+  key: string | null;
+  request: string;
+  domain: string | null;
+  action: string | null;
+  args: Record<string, string>;
+}
+
+export interface DecisionFields {
+  decision: Decision;
+  error: ErrorCode | null;
+  /** Why a proof was refused (invalid, stale, replayed, malformed). */
+  reason?: string;
+  /** Server-side detail of a refusal: never shown to the client without --diagnostic. */
+  detail?: string;
+}
+
+export interface OutcomeFields {
+  error: 'timeout' | 'exec_failed' | 'aborted' | null;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  stdout_bytes: number;
+  stderr_bytes: number;
+  stdin_bytes: number;
+  stdout_sha256: string;
+  stderr_sha256: string;
+  detail?: string;
+}
+
+const MAX_LOGGED_TEXT = 4096;
+
+/** Caps an untrusted string before it is logged. */
+export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;
+}
+
+/**
+ * The append-only JSONL audit log. Opened per request with O_APPEND, so a renamed
+ * (rotated) log is replaced by a new file on the next call, and each record is a single
+ * write, so concurrent invocations never interleave.
+ */
+export class AuditLog {
+  private constructor(private readonly fd: number) {}
+
+  static open(path: string): { log: AuditLog } | { error: string } {
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+      return { log: new AuditLog(fd) };
+    } catch (error) {
+      return { error: `audit log ${path} cannot be opened: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+    }
+  }
+
+  /** Appends one record; false when it could not be written whole. */
+  write(event: 'decision' | 'outcome', subject: AuditSubject, fields: DecisionFields | OutcomeFields): boolean {
+    const line = `${JSON.stringify({ ts: new Date().toISOString(), event, ...subject, ...fields })}\n`;
+    const bytes = Buffer.from(line, 'utf8');
+    try {
+      return writeSync(this.fd, bytes, 0, bytes.length) === bytes.length;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // Closing can only fail for a bad fd; nothing is lost that was not already reported.
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import type { Failure } from '../errors.js';
+import type { CapturedStream, ExecResult } from '../exec/index.js';
+
+/** Fields every response carries (CONTRACT §7.2). */
+interface Envelope {
+  v: 1;
+  request_id: string;
+  ok: boolean;
+}
+
+export type Response = Envelope & Record<string, unknown>;
+
+/** A request that did not run. Server-side detail reaches the client only under --diagnostic. */
+export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): Response {
+  const error: Record<string, unknown> = { code: failure.code, message: failure.message };
+  if (failure.hint !== undefined) error.hint = failure.hint;
+  if (failure.column !== undefined) error.column = failure.column;
+  if (failure.argument !== undefined) error.argument = failure.argument;
+  if (failure.required_level !== undefined) error.required_level = failure.required_level;
+  if (failure.reason !== undefined) error.reason = failure.reason;
+  if (diagnostic && failure.detail !== undefined) error.detail = failure.detail;
+  const response: Response = { v: 1, request_id: requestId, ok: false };
+  if (where.domain) response.domain = where.domain;
+  if (where.action) response.action = where.action;
+  response.error = error;
+  return response;
+}
+
+/** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
+export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): Response {
+  const stdout = encodeOutput(result.stdout);
+  const stderr = encodeOutput(result.stderr);
+  const response: Response = {
+    v: 1,
+    request_id: requestId,
+    ok: result.exitCode === 0 && !result.timedOut && !result.aborted,
+    domain,
+    action,
+    exit_code: result.exitCode,
+    signal: result.signal,
+    duration_ms: result.durationMs,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    stdout_encoding: stdout.encoding,
+    stderr_encoding: stderr.encoding,
+    stdout_bytes: result.stdout.totalBytes,
+    stderr_bytes: result.stderr.totalBytes,
+    stdout_truncated: result.stdout.truncated,
+    stderr_truncated: result.stderr.truncated,
+  };
+  if (result.timedOut) response.error = { code: 'timeout', message: `the action did not finish within its timeout` };
+  return response;
+}
+
+export function successResponse(requestId: string, fields: Record<string, unknown>): Response {
+  return { v: 1, request_id: requestId, ok: true, ...fields };
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Lossless output (CONTRACT §7.1): valid UTF-8 as text, anything else as base64. A cut at
+ * the cap that splits a character is trimmed back to the last whole one first.
+ */
+export function encodeOutput(stream: CapturedStream): { text: string; encoding: 'utf-8' | 'base64' } {
+  const bytes = stream.truncated ? trimPartialCharacter(stream.kept) : stream.kept;
+  try {
+    return { text: UTF8.decode(bytes), encoding: 'utf-8' };
+  } catch {
+    return { text: stream.kept.toString('base64'), encoding: 'base64' };
+  }
+}
+
+function trimPartialCharacter(bytes: Buffer): Buffer {
+  // Look back at most 3 bytes for the lead byte of an incomplete sequence.
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    // INVARIANT: back <= bytes.length.
+    const byte = bytes[bytes.length - back] as number;
+    if ((byte & 0xc0) !== 0x80) {
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return needed > back ? bytes.subarray(0, bytes.length - back) : bytes;
+    }
+  }
+  return bytes;
+}
+
+/** Serialises a response as exactly one line. JSON.stringify escapes every control character. */
+export function responseLine(response: Response): string {
+  return `${JSON.stringify(response)}\n`;
+}
+
+/** The human line for stderr: `portcullis: CODE: message`, with control characters escaped. */
+export function stderrLine(failure: Failure, diagnostic: boolean): string {
+  const detail = diagnostic && failure.detail ? ` (${failure.detail})` : '';
+  return `portcullis: ${failure.code}: ${escapeControls(failure.message + detail)}\n`;
+}
+
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

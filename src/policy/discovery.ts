@@ -1,0 +1,100 @@
+import type { ActionConfig, ArgSpec, Config } from '../config/index.js';
+import { fail, ok, type Result } from '../errors.js';
+import { isVisible, type Caller } from './authorize.js';
+
+export interface ArgDescription {
+  name: string;
+  type: string;
+  description: string;
+  required: boolean;
+  default?: string | number | boolean;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  max_length?: number;
+  pattern?: string;
+}
+
+export interface ActionDescription {
+  name: string;
+  description: string;
+  level: string;
+  tags: readonly string[];
+  stdin: false | { max_bytes: number };
+  args: ArgDescription[];
+}
+
+export interface DomainDescription {
+  name: string;
+  description: string;
+  actions: ActionDescription[];
+}
+
+/**
+ * `help [domain [action]]` (CONTRACT §6, §7.2): visible actions only; a domain with no
+ * visible action answers exactly like one that is not configured.
+ */
+export function describeVisible(config: Config, caller: Caller, domainName: string | null, actionName: string | null): Result<DomainDescription[]> {
+  const described: DomainDescription[] = [];
+  for (const domain of config.domains.values()) {
+    if (domainName !== null && domain.name !== domainName) continue;
+    const actions = [...domain.actions.values()]
+      .filter((action) => isVisible(action, caller) && (actionName === null || action.name === actionName))
+      .map(describeAction);
+    if (actions.length > 0) described.push({ name: domain.name, description: domain.description, actions });
+  }
+  if (domainName !== null && described.length === 0) {
+    const visibleDomain = [...(config.domains.get(domainName)?.actions.values() ?? [])].some((a) => isVisible(a, caller));
+    if (!visibleDomain) return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: 'try: help' });
+    return fail('unknown_action', `unknown action '${actionName ?? ''}' in domain '${domainName}'`, { hint: `try: help ${domainName}` });
+  }
+  return ok(described);
+}
+
+/** `list`: one line per visible action, `domain action key=<type|a|b> [opt=<int>]`. */
+export function listVisible(config: Config, caller: Caller): string[] {
+  const lines: string[] = [];
+  for (const domain of config.domains.values()) {
+    for (const action of domain.actions.values()) {
+      if (!isVisible(action, caller)) continue;
+      const args = [...action.args.values()].map((spec) => {
+        const shape = `${spec.name}=<${spec.type === 'enum' ? spec.values.join('|') : spec.type}>`;
+        return spec.required ? shape : `[${shape}]`;
+      });
+      lines.push([domain.name, action.name, ...args].join(' '));
+    }
+  }
+  return lines;
+}
+
+function describeAction(action: ActionConfig): ActionDescription {
+  return {
+    name: action.name,
+    description: action.description,
+    level: action.level,
+    tags: action.tags,
+    stdin: action.stdin === null ? false : { max_bytes: action.stdin.maxBytes },
+    args: [...action.args.values()].map(describeArg),
+  };
+}
+
+function describeArg(spec: ArgSpec): ArgDescription {
+  const description: ArgDescription = { name: spec.name, type: spec.type, description: spec.description, required: spec.required };
+  if (spec.default !== null && !spec.sensitive) description.default = typedDefault(spec, spec.default);
+  if (spec.type === 'enum') description.values = spec.values;
+  if (spec.type === 'int') {
+    if (spec.min !== null) description.min = spec.min;
+    if (spec.max !== null) description.max = spec.max;
+  }
+  if (spec.type === 'string') {
+    description.max_length = spec.maxLength;
+    if (spec.patternSource !== null) description.pattern = spec.patternSource;
+  }
+  return description;
+}
+
+function typedDefault(spec: ArgSpec, text: string): string | number | boolean {
+  if (spec.type === 'int') return Number(text);
+  if (spec.type === 'bool') return text === 'true';
+  return text;
+}

@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { authenticate, readCallerIdentity } from './auth/index.js';
+import { loadConfig, resolveConfigPath, type ActionConfig, type Config } from './config/index.js';
+import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
+import { readBoundedStdin, runAction, type ExecResult } from './exec/index.js';
+import type { Invocation, ServeOptions } from './invocation/index.js';
+import { AuditLog, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
+import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
+import { maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
+
+/** Everything the serve path needs from the process; main.ts is the only file that builds it. */
+export interface ServeIO {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdin: Readable;
+  readonly user: string;
+  readonly pid: number;
+  readonly now: () => number;
+  /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
+  readonly abort: AbortSignal;
+  writeStdout(text: string): void;
+  writeStderr(text: string): void;
+}
+
+/** The largest request any config may allow; enforced before the config is read. */
+const HARD_MAX_REQUEST_BYTES = 65536;
+
+/**
+ * Serves one request (CONTRACT §2–§8) and returns the exit status. Knows the order of the
+ * stages; every failure becomes exactly one JSON line, one stderr line and an audit record.
+ */
+export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'bad-options' }>, io: ServeIO): Promise<number> {
+  const requestId = randomUUID();
+  if (invocation.mode === 'bad-options') {
+    const failure = serviceUnavailable(`options: ${invocation.detail}`).error;
+    return answer(io, errorResponse(requestId, failure, {}, invocation.diagnostic), failure, invocation.diagnostic);
+  }
+  const { options } = invocation;
+  const loaded = loadConfig(resolveConfigPath(options.config, io.env));
+  if (!loaded.ok) {
+    const failure = serviceUnavailable(`config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`).error;
+    return answer(io, errorResponse(requestId, failure, {}, options.diagnostic), failure, options.diagnostic);
+  }
+  const config = loaded.config;
+  const opened = AuditLog.open(config.server.auditLog);
+  if ('error' in opened) {
+    const failure = serviceUnavailable(opened.error).error;
+    return answer(io, errorResponse(requestId, failure, {}, options.diagnostic), failure, options.diagnostic);
+  }
+  const session = new RequestSession(requestId, config, options, opened.log, io);
+  try {
+    return await session.run(invocation.request);
+  } catch (error) {
+    return session.internalError(error);
+  } finally {
+    opened.log.close();
+  }
+}
+
+function answer(io: ServeIO, response: Response, failure: Failure | null, diagnostic: boolean): number {
+  io.writeStdout(responseLine(response));
+  if (failure !== null) {
+    io.writeStderr(stderrLine(failure, diagnostic));
+    return ERROR_INFO[failure.code].exit;
+  }
+  return 0;
+}
+
+/** One request's journey through the stages, with the audit subject it accumulates. */
+class RequestSession {
+  private readonly subject: AuditSubject;
+  private caller: Caller;
+  private decided = false;
+
+  constructor(
+    private readonly requestId: string,
+    private readonly config: Config,
+    private readonly options: ServeOptions,
+    private readonly log: AuditLog,
+    private readonly io: ServeIO,
+  ) {
+    const identity = readCallerIdentity(io.env);
+    this.caller = { level: options.level, tags: options.tags };
+    this.subject = {
+      request_id: requestId,
+      pid: io.pid,
+      user: io.user,
+      identity: options.identity ?? io.user,
+      key_level: options.level,
+      token: null,
+      level: options.level,
+      tags: options.tags,
+      client: identity.client,
+      key: identity.keyFingerprint,
+      request: '',
+      domain: null,
+      action: null,
+      args: Object.create(null) as Record<string, string>,
+    };
+  }
+
+  async run(rawRequest: string | null): Promise<number> {
+    if (rawRequest === null) {
+      return this.refuse({ code: 'bad_request', message: 'no command given', hint: 'no command given; try: ssh <host> help' });
+    }
+    this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
+    const maxBytes = Math.min(this.config.server.maxRequestBytes, HARD_MAX_REQUEST_BYTES);
+    const parsed = parseRequest(rawRequest, maxBytes);
+    if (!parsed.ok) return this.refuse(parsed.error);
+    const request = parsed.value;
+    this.subject.request = capForLog(request.commandText);
+    this.subject.domain = request.domain;
+    this.subject.action = request.action;
+
+    if (request.proofFields !== null) {
+      const granted = authenticate(this.config, request.proofFields, request.commandText, readCallerIdentity(this.io.env).clientAddress, this.io.now());
+      if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
+      if (!granted.ok) return this.refuse(granted.error);
+      this.caller = {
+        level: maxLevel(this.caller.level, granted.value.level),
+        tags: [...new Set([...this.caller.tags, ...granted.value.tags])],
+      };
+      this.subject.level = this.caller.level;
+      this.subject.tags = this.caller.tags;
+    }
+    if (request.builtin !== null) return this.runBuiltin(request);
+    return this.runAction(request);
+  }
+
+  private runBuiltin(request: ParsedRequest): number {
+    // INVARIANT: called only when request.builtin is set.
+    const builtin = request.builtin as NonNullable<ParsedRequest['builtin']>;
+    let fields: Record<string, unknown>;
+    if (builtin.name === 'help') {
+      const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
+      if (!described.ok) return this.refuse(described.error);
+      fields = { domains: described.value };
+    } else if (builtin.name === 'list') {
+      fields = { actions: listVisible(this.config, this.caller) };
+    } else {
+      fields = { identity: this.subject.identity, level: this.caller.level, tags: this.caller.tags, token: this.subject.token, client: this.subject.client };
+    }
+    if (!this.decide('allow', null)) return this.auditUnavailable();
+    return answer(this.io, successResponse(this.requestId, fields), null, false);
+  }
+
+  private async runAction(request: ParsedRequest): Promise<number> {
+    // INVARIANT: a request without a built-in always has an action (grammar rule).
+    const actionName = request.action as string;
+    const authorized = authorize(this.config, request.domain, actionName, this.caller);
+    if (!authorized.ok) return this.refuse(authorized.error);
+    const action = authorized.value;
+    this.maskSensitive(request, action);
+
+    const values = validateArgs(action, request.args);
+    if (!values.ok) return this.refuse(values.error);
+    this.subject.args = this.loggedValues(action, values.value);
+
+    const deadline = this.io.now() + action.timeout * 1000;
+    let stdin: Buffer | null = null;
+    if (action.stdin !== null) {
+      const read = await readBoundedStdin(this.io.stdin, action.stdin.maxBytes, action.timeout * 1000, this.io.abort);
+      if (read.kind === 'too-large') {
+        return this.refuse({ code: 'input_too_large', message: `stdin is larger than ${action.stdin.maxBytes} bytes` });
+      }
+      if (read.kind !== 'data') {
+        const failure: Failure = read.kind === 'timeout'
+          ? { code: 'timeout', message: 'stdin did not reach its end within the timeout' }
+          : { code: 'service_unavailable', message: 'service unavailable', detail: 'aborted while reading stdin' };
+        return this.refuse(failure);
+      }
+      stdin = read.data;
+    }
+
+    if (!this.decide('allow', null)) return this.auditUnavailable();
+    const plan = planExecution(action, values.value, this.config.server.env, {
+      domain: action.domain,
+      action: action.name,
+      identity: this.subject.identity,
+      requestId: this.requestId,
+      level: this.caller.level,
+    });
+    const result = await runAction({ ...plan, timeoutMs: Math.max(1, deadline - this.io.now()) }, {
+      stdin,
+      killGraceMs: this.config.server.killGrace * 1000,
+      abort: this.io.abort,
+    });
+    return this.finish(action, result, stdin?.length ?? 0);
+  }
+
+  private finish(action: ActionConfig, result: ExecResult, stdinBytes: number): number {
+    const error = result.spawnError !== null ? 'exec_failed' : result.aborted ? 'aborted' : result.timedOut ? 'timeout' : null;
+    const written = this.log.write('outcome', this.subject, {
+      error,
+      exit_code: result.exitCode,
+      signal: result.signal,
+      duration_ms: result.durationMs,
+      stdout_bytes: result.stdout.totalBytes,
+      stderr_bytes: result.stderr.totalBytes,
+      stdin_bytes: stdinBytes,
+      stdout_sha256: result.stdout.sha256,
+      stderr_sha256: result.stderr.sha256,
+      ...(result.spawnError !== null ? { detail: capForLog(result.spawnError, 512) } : {}),
+    });
+    if (!written) this.io.writeStderr('portcullis: audit outcome record could not be written\n');
+    if (result.spawnError !== null) {
+      const failure: Failure = { code: 'exec_failed', message: 'the action could not be started', detail: result.spawnError };
+      return answer(this.io, errorResponse(this.requestId, failure, { domain: action.domain, action: action.name }, this.options.diagnostic), failure, this.options.diagnostic);
+    }
+    const response = executedResponse(this.requestId, action.domain, action.name, result);
+    if (result.timedOut) {
+      this.io.writeStdout(responseLine(response));
+      this.io.writeStderr(stderrLine({ code: 'timeout', message: 'the action did not finish within its timeout' }, false));
+      return ERROR_INFO.timeout.exit;
+    }
+    this.io.writeStdout(responseLine(response));
+    return result.aborted ? 125 : executedExitStatus(result.exitCode);
+  }
+
+  /** Masks sensitive values in the logged request text and arguments. */
+  private maskSensitive(request: ParsedRequest, action: ActionConfig): void {
+    let text = request.commandText;
+    const args = Object.create(null) as Record<string, string>;
+    for (const arg of [...request.args].reverse()) {
+      const sensitive = action.args.get(arg.key)?.sensitive === true;
+      if (sensitive) text = `${text.slice(0, arg.start)}${arg.key}=***${text.slice(arg.end)}`;
+      args[arg.key] ??= sensitive ? '***' : capForLog(arg.value, 256);
+    }
+    this.subject.request = capForLog(text);
+    this.subject.args = args;
+  }
+
+  /** The values that will run, defaults included, as the audit log may hold them. */
+  private loggedValues(action: ActionConfig, values: ReadonlyMap<string, string>): Record<string, string> {
+    const logged = Object.create(null) as Record<string, string>;
+    for (const [key, value] of values) logged[key] = action.args.get(key)?.sensitive === true ? '***' : capForLog(value, 256);
+    return logged;
+  }
+
+  private refuse(failure: Failure): number {
+    if (!this.decide(ERROR_INFO[failure.code].decision, failure)) return this.auditUnavailable();
+    const where = { domain: this.subject.domain, action: this.subject.action };
+    return answer(this.io, errorResponse(this.requestId, failure, where, this.options.diagnostic), failure, this.options.diagnostic);
+  }
+
+  /** Writes the one decision record; false when it could not be written (fail closed). */
+  private decide(decision: 'allow' | 'invalid' | 'deny', failure: Failure | null): boolean {
+    this.decided = true;
+    return this.log.write('decision', this.subject, {
+      decision,
+      error: failure?.code ?? null,
+      ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
+      ...(failure?.detail !== undefined ? { detail: capForLog(failure.detail, 1024) } : {}),
+    });
+  }
+
+  private auditUnavailable(): number {
+    const failure = serviceUnavailable('the audit decision record could not be written').error;
+    return answer(this.io, errorResponse(this.requestId, failure, {}, this.options.diagnostic), failure, this.options.diagnostic);
+  }
+
+  /** Anything thrown is a bug: answer service_unavailable, never with a stack trace. */
+  internalError(error: unknown): number {
+    const failure = serviceUnavailable(`internal error: ${error instanceof Error ? error.message : 'unknown'}`).error;
+    if (!this.decided) this.decide('deny', failure);
+    return answer(this.io, errorResponse(this.requestId, failure, {}, this.options.diagnostic), failure, this.options.diagnostic);
+  }
+}
