@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type LoadResult } from './index.js';
-import { makeTempDir, serverTable, writeFileWithMode } from '../../test/helpers/tmp.js';
+import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
 
 const ACTION = `
 [domains.app]
