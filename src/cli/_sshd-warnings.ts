@@ -3,7 +3,12 @@ import { existsSync } from 'node:fs';
 import type { ConfigProblem } from '../config/index.js';
 
 const SSHD = '/usr/sbin/sshd';
-const DANGEROUS_ENV = ['NODE_OPTIONS', 'NODE_EXTRA_CA_CERTS', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'SSH_ORIGINAL_COMMAND', 'SSH_USER_AUTH', 'PORTCULLIS_CONFIG'];
+// Representative names: a pattern that accepts any of them accepts a whole dangerous family.
+const DANGEROUS_ENV = [
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'NODE_DEBUG', 'NODE_REPL_EXTERNAL_MODULE',
+  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'OPENSSL_CONF', 'UV_THREADPOOL_SIZE',
+  'SSH_ORIGINAL_COMMAND', 'SSH_USER_AUTH', 'SSH_CLIENT', 'SSH_CONNECTION', 'PORTCULLIS_CONFIG',
+];
 
 /**
  * Warnings from sshd's effective configuration (`sshd -T`), when it can be read: Node

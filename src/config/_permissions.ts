@@ -1,5 +1,5 @@
 import { realpathSync, statSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /**
  * StrictModes-like checks (CONTRACT §4.6): the file and every directory above it must be
@@ -25,14 +25,14 @@ export function checkSecureFile(path: string, options: { secret: boolean }): str
   if (options.secret && (stats.mode & 0o004) !== 0) {
     problems.push(`${real} holds a secret and is readable by others (mode ${modeText(stats)})`);
   }
-  for (let dir = dirname(real); ; dir = dirname(dir)) {
+  // Both chains: the one the operator named (whose symlinks could be swapped) and the real one.
+  for (const dir of new Set([...ancestors(resolve(path)), ...ancestors(real)])) {
     const dirStats = statSync(dir);
     if (!ownerOk(dirStats)) problems.push(`directory ${dir} is owned by uid ${dirStats.uid}, not root or the running user`);
     const sticky = (dirStats.mode & 0o1000) !== 0;
     if ((dirStats.mode & 0o022) !== 0 && !sticky) {
       problems.push(`directory ${dir} is writable by group or others (mode ${modeText(dirStats)})`);
     }
-    if (dir === '/') break;
   }
   return problems;
 }
@@ -44,4 +44,12 @@ export function describeFsError(error: unknown): string {
 
 function modeText(stats: Stats): string {
   return (stats.mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function ancestors(path: string): string[] {
+  const dirs: string[] = [];
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    dirs.push(dir);
+    if (dir === dirname(dir)) return dirs;
+  }
 }

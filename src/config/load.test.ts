@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, resolveConfigPath, type LoadResult } from './index.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
@@ -195,6 +195,16 @@ describe('loadConfig: file permissions (StrictModes)', () => {
     chmodSync(sub, 0o1777);
     const path = writeFileWithMode(join(sub, 'config.toml'), serverTable(dir) + ACTION, 0o600);
     assert.ok(loadConfig(path).ok);
+  });
+  it('refuses a config reached through a symlink in a group-writable directory', () => {
+    const dir = makeTempDir();
+    const real = writeFileWithMode(join(dir, 'config.toml'), serverTable(dir) + ACTION, 0o600);
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o775);
+    symlinkSync(real, join(shared, 'config.toml'));
+    const result = loadConfig(join(shared, 'config.toml'));
+    assert.ok(!result.ok && result.errors.some((e) => e.message.includes(`directory ${shared}`)));
   });
   it('refuses a missing config file', () => assert.equal(loadConfig('/nonexistent/portcullis.toml').ok, false));
   it('refuses a config larger than 1 MiB', () => {

@@ -33,7 +33,7 @@ describe('parseRequest: unquoted shell metacharacters are refused with their col
 
 describe('parseRequest: quoting forms', () => {
   it('single quotes are literal, backslashes included', () => {
-    assert.deepEqual(accept("app run msg='a;b|c $x \\n'").args[0], { key: 'msg', value: 'a;b|c $x \\n', column: 9, start: 8, end: 23 });
+    assert.deepEqual(accept("app run msg='a;b|c $x \\n'").args[0], { key: 'msg', value: 'a;b|c $x \\n', column: 9, start: 8, end: 25 });
   });
   it('double quotes unescape \\" and \\\\ only', () => {
     assert.equal(accept('app run msg="say \\"hi\\" \\\\o/"').args[0]?.value, 'say "hi" \\o/');
