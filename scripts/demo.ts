@@ -1,0 +1,80 @@
+/**
+ * `npm run demo`: a real sshd on 127.0.0.1 with throwaway keys serving config/demo.toml,
+ * real ssh calls, and their JSON. Cleans up after itself.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BUNDLE, SshdHarness, type SshResult } from '../testkit/sshd.js';
+import { ensureSshd } from './ensure-sshd.js';
+
+const CONFIG = resolve(__dirname, '..', '..', 'config', 'demo.toml');
+const DEMO_DIR = '/tmp/portcullis-demo';
+
+const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+
+function prepareDemoDir(): void {
+  rmSync(DEMO_DIR, { recursive: true, force: true });
+  mkdirSync(join(DEMO_DIR, 'logs'), { recursive: true, mode: 0o700 });
+  writeFileSync(join(DEMO_DIR, 'logs', 'app.log'), 'GET / 200\nGET /health 200\nPOST /login 401\n');
+  writeFileSync(join(DEMO_DIR, 'deploy-bot.secret'), `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+}
+
+function show(title: string, shown: string, result: SshResult): void {
+  console.log(`\n${bold(`▶ ${title}`)}\n  $ ${shown}`);
+  const body = result.json ?? result.stdout;
+  console.log(typeof body === 'string' ? body : JSON.stringify(body, null, 2).replace(/^/gm, '  '));
+  if (result.stderr) console.log(`  stderr: ${result.stderr.trim()}`);
+  console.log(`  exit status: ${result.status}`);
+}
+
+async function main(): Promise<void> {
+  ensureSshd();
+  prepareDemoDir();
+  const command = (options: string): string => `restrict,command="${BUNDLE} --config ${CONFIG} ${options}"`;
+  const sshd = await SshdHarness.start([
+    { name: 'reader', options: command('--level read --identity demo-reader') },
+    { name: 'operator', options: command('--level ops --identity demo-operator') },
+  ]);
+  try {
+    console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving ${CONFIG}`));
+    const call = async (title: string, key: string, request: string | null, stdin?: string): Promise<void> => {
+      const shown = `ssh ${key}@127.0.0.1 ${request === null ? '' : `'${request}'`}${stdin ? ` < settings.toml` : ''}`;
+      show(title, shown, await sshd.ssh(key, request, stdin === undefined ? {} : { stdin }));
+    };
+    await call('Discovery: what may this key do?', 'reader', 'list');
+    await call('Help for one action', 'reader', 'help infra disk');
+    await call('An allowed action with an argument', 'reader', 'infra disk mount=/tmp');
+    await call('A path argument, resolved under its root', 'reader', 'logs tail file=app.log lines=2');
+    await call('Denied: a read key asks for an admin action', 'reader', 'app deploy channel=canary');
+    await call('Malformed: shell syntax is not a shell here', 'reader', 'infra disk; cat /etc/shadow');
+    await call('Refused: a path that climbs out of its root', 'reader', 'logs tail file=../../../etc/passwd');
+    await call('Hidden: a tenant domain looks like it does not exist', 'reader', 'billing report');
+    await call('Stdin as the action\'s input', 'operator', 'app import', 'theme = "dark"\n');
+    await call('A timeout: the action sleeps past its 2 s limit', 'operator', 'app migrate seconds=10');
+
+    const signed = execFileSync(BUNDLE, ['sign', '--token', 'deploy-bot', '--secret-file', join(DEMO_DIR, 'deploy-bot.secret'), '--server-id', 'demo-host', 'app deploy channel=canary'], {
+      encoding: 'utf8',
+    }).trim();
+    console.log(`\n${bold('▶ A token proof raises the read key to admin for one request')}\n  $ portcullis sign --token deploy-bot --secret-file … 'app deploy channel=canary'\n  ${signed}`);
+    show('The signed request', `ssh reader@127.0.0.1 "$(portcullis sign …)"`, await sshd.ssh('reader', signed));
+    show('The same signed request, replayed', `ssh reader@127.0.0.1 '<the same line again>'`, await sshd.ssh('reader', signed));
+
+    const noCommand = await sshd.ssh('reader', null, { extraArgs: ['-T'] });
+    show('No command at all', 'ssh reader@127.0.0.1', noCommand);
+
+    console.log(`\n${bold('▶ The audit log (last 4 records)')}`);
+    const lines = readFileSync(join(DEMO_DIR, 'audit.jsonl'), 'utf8').trim().split('\n');
+    for (const line of lines.slice(-4)) console.log(`  ${line}`);
+    console.log(`\n${lines.length} audit records written to ${DEMO_DIR}/audit.jsonl.`);
+  } finally {
+    await sshd.stop();
+    rmSync(DEMO_DIR, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
