@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, futimesSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from './state-dir.js';
 
@@ -15,7 +15,10 @@ export function claimNonce(stateDir: string, token: string, nonce: string, windo
   if ('error' in dir) return dir;
   const name = createHash('sha256').update(`${token}\n${nonce.toLowerCase()}`).digest('hex');
   try {
-    closeSync(openSync(join(dir.path, name), 'wx', 0o600));
+    const fd = openSync(join(dir.path, name), 'wx', 0o600);
+    // The entry's age is measured on the same clock as the proofs, not the filesystem's.
+    futimesSync(fd, nowMs / 1000, nowMs / 1000);
+    closeSync(fd);
   } catch (error) {
     if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return 'replayed';
     return { error: `replay store: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };

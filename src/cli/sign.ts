@@ -52,10 +52,14 @@ export function runSign(args: readonly string[], io: SignIO): number {
   }
   const ts = String(Math.floor((io.now?.() ?? Date.now()) / 1000));
   const nonce = randomBytes(16).toString('hex');
-  const { commandText } = request.value;
-  const proof = computeProof(secret, proofMessage(parsed.serverId, parsed.token, ts, nonce, commandText));
-  io.out(`+token=${parsed.token} +ts=${ts} +nonce=${nonce} +proof=${proof} ${commandText}\n`);
+  io.out(`${signedRequestLine(secret, parsed.serverId, parsed.token, ts, nonce, request.value.commandText)}\n`);
   return 0;
+}
+
+/** The request line with its proof fields prepended (CONTRACT §5). */
+export function signedRequestLine(secret: Buffer, serverId: string, token: string, ts: string, nonce: string, commandText: string): string {
+  const proof = computeProof(secret, proofMessage(serverId, token, ts, nonce, commandText));
+  return `+token=${token} +ts=${ts} +nonce=${nonce} +proof=${proof} ${commandText}`;
 }
 
 interface SignArgs {

@@ -1,0 +1,81 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runBundle } from '../testkit/bundle.js';
+import { BUNDLE } from '../testkit/sshd.js';
+import { makeTempDir, serverTable, writeFileWithMode } from '../testkit/tmp.js';
+
+const SECRET = 'proof-test-secret-0123456789';
+
+function proofConfig(): string {
+  const dir = makeTempDir();
+  const secretFile = writeFileWithMode(join(dir, 'bot.secret'), `${SECRET}\n`, 0o600);
+  return writeFileWithMode(
+    join(dir, 'config.toml'),
+    `${serverTable(dir, 'id = "race-host"\nmax_auth_failures = 100')}
+[tokens.bot]
+secret = "file:${secretFile}"
+level = "admin"
+[domains.app]
+description = "App"
+[domains.app.actions.deploy]
+description = "Deploy"
+level = "admin"
+exec = ["/bin/echo", "deployed"]
+`,
+    0o600,
+  );
+}
+
+function sign(command: string): string {
+  return execFileSync(BUNDLE, ['sign', '--token', 'bot', '--secret-env', 'BOT_SECRET', '--server-id', 'race-host', command], {
+    env: { BOT_SECRET: SECRET, PATH: '/usr/bin:/bin' },
+    encoding: 'utf8',
+  }).trim();
+}
+
+describe('token proofs across processes', () => {
+  it('of 8 processes racing the same proof, exactly one runs; the others are refused as replayed', async () => {
+    const config = proofConfig();
+    const line = sign('app deploy');
+    const results = await Promise.all(Array.from({ length: 8 }, () => runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: config, SSH_ORIGINAL_COMMAND: line })));
+    assert.equal(results.filter((r) => r.status === 0 && r.json?.stdout === 'deployed\n').length, 1);
+    const refused = results.filter((r) => r.status !== 0);
+    assert.equal(refused.length, 7);
+    for (const r of refused) assert.equal(r.json?.error?.reason, 'replayed');
+  });
+
+  it('sign prints a line the server accepts, and the raise lasts for that request only', async () => {
+    const config = proofConfig();
+    const raised = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: config, SSH_ORIGINAL_COMMAND: sign('whoami') });
+    assert.equal(raised.json?.level, 'admin');
+    assert.equal(raised.json?.token, 'bot');
+    const plain = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: config, SSH_ORIGINAL_COMMAND: 'whoami' });
+    assert.equal(plain.json?.level, 'read');
+    assert.equal(plain.json?.token, null);
+  });
+
+  it('sign refuses a request that is not valid grammar, and one that already has proof fields', () => {
+    for (const request of ['app deploy; id', '+token=x app deploy']) {
+      assert.throws(() => execFileSync(BUNDLE, ['sign', '--token', 'bot', '--secret-env', 'S', request], { env: { S: SECRET }, stdio: 'pipe' }));
+    }
+  });
+
+  it('the README bash+openssl recipe produces a proof the server accepts', async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const recipe = /<!-- recipe:openssl-sign -->\n```bash\n([\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(recipe, 'the recipe block is missing from the README');
+    // Stand-in for ssh: print the request line the recipe would send.
+    const script = `ssh() { printf '%s' "\${@: -1}"; }\n${recipe}`;
+    const line = execFileSync('bash', ['-c', script], {
+      env: { PATH: '/usr/bin:/bin', SECRET, ID: 'race-host', TOKEN: 'bot', CMD: "app deploy" },
+      encoding: 'utf8',
+    });
+    assert.match(line, /^\+token=bot \+ts=\d+ \+nonce=[0-9a-f]{32} \+proof=[0-9a-f]{64} app deploy$/);
+    const result = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: proofConfig(), SSH_ORIGINAL_COMMAND: line });
+    assert.equal(result.json?.ok, true);
+    assert.equal(result.json?.stdout, 'deployed\n');
+  });
+});
