@@ -88,11 +88,12 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
       else killTimer ??= setTimeout(() => killGroup('SIGKILL'), options.killGraceMs);
     };
     const timeout = setTimeout(() => {
-      timedOut = true;
+      // An abort already under way is the reason the action ends, not the clock.
+      if (!aborted) timedOut = true;
       terminate();
     }, plan.timeoutMs);
     const onAbort = (): void => {
-      aborted = true;
+      if (!timedOut) aborted = true;
       terminate();
     };
     options.abort.addEventListener('abort', onAbort);

@@ -1,0 +1,80 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeAttackHost, type AttackHost } from '../../testkit/attack-config.js';
+import { assertOutcome, refused } from '../../testkit/attack-rows.js';
+import { serveOnce, type ServeOnceOptions } from '../../testkit/serve-once.js';
+
+/** Rewrites the host's config text and returns its path. */
+function edit(host: AttackHost, change: (text: string) => string): string {
+  writeFileSync(host.config, change(readFileSync(host.config, 'utf8')));
+  return host.config;
+}
+
+type Setup = (host: AttackHost) => { config: string; options?: ServeOnceOptions };
+
+/** Every row must answer service_unavailable (129) with no server detail, and run nothing. */
+const ROWS: ReadonlyArray<readonly [string, string, Setup]> = [
+  ['CFG-001', 'refuses to serve from a group-writable config (0664)', (h) => (chmodSync(h.config, 0o664), { config: h.config })],
+  ['CFG-002', 'refuses to serve from a world-writable config (0666)', (h) => (chmodSync(h.config, 0o666), { config: h.config })],
+  ['CFG-003', 'refuses a config whose directory is group-writable', (h) => {
+    const sub = join(h.dir, 'etc');
+    mkdirSync(sub);
+    chmodSync(sub, 0o775);
+    const path = join(sub, 'config.toml');
+    writeFileSync(path, readFileSync(h.config), { mode: 0o600 });
+    return { config: path };
+  }],
+  ['CFG-004', 'refuses a config reached through a symlink in a writable directory', (h) => {
+    const sub = join(h.dir, 'shared');
+    mkdirSync(sub);
+    chmodSync(sub, 0o777);
+    symlinkSync(h.config, join(sub, 'config.toml'));
+    return { config: join(sub, 'config.toml') };
+  }],
+  ['CFG-005', 'refuses a world-readable config holding an inline secret (0644)', (h) => (chmodSync(h.config, 0o644), { config: h.config })],
+  ['CFG-006', 'refuses a world-readable file: secret', (h) => {
+    writeFileSync(join(h.dir, 'bot.secret'), '0123456789abcdef0123', { mode: 0o644 });
+    chmodSync(join(h.dir, 'bot.secret'), 0o644);
+    return { config: edit(h, (t) => t.replace(/secret = "hex:[0-9a-f]+"/, `secret = "file:${h.dir}/bot.secret"`)) };
+  }],
+  ['CFG-007', 'ignores PORTCULLIS_CONFIG under sshd (a client-set variable cannot pick the config)', (h) => ({
+    config: '/nonexistent/not-used.toml',
+    options: { env: { PORTCULLIS_CONFIG: h.config, SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' } },
+  })],
+  ['CFG-008', 'fails fast on a misspelt key instead of ignoring it (levle)', (h) => ({ config: edit(h, (t) => t.replace('level = "admin"\nexec = ["/bin/echo", "deployed', 'levle = "admin"\nexec = ["/bin/echo", "deployed')) })],
+  ['CFG-009', 'refuses a __proto__ domain that zod would silently drop', (h) => ({ config: edit(h, (t) => t.replaceAll('[domains.billing', '[domains.__proto__')) })],
+  ['CFG-010', 'refuses a config that redefines the help built-in', (h) => ({ config: edit(h, (t) => t.replaceAll('[domains.billing', '[domains.help')) })],
+  ['CFG-011', 'refuses a relative exec[0] that PATH could hijack', (h) => ({ config: edit(h, (t) => t.replace('exec = ["/bin/echo", "status ok"]', 'exec = ["echo", "status ok"]')) })],
+  ['CFG-012', 'refuses a placeholder in exec[0]', (h) => ({ config: edit(h, (t) => t.replace('exec = ["/bin/echo", "{on}"]', 'exec = ["/bin/{on}"]')) })],
+  ['CFG-013', 'refuses an action env that overrides PORTCULLIS_LEVEL', (h) => ({ config: edit(h, (t) => t.replace('env = { PASSWORD = "{password}" }', 'env = { PASSWORD = "{password}", PORTCULLIS_LEVEL = "admin" }')) })],
+  ['CFG-014', 'refuses an undeclared placeholder instead of passing it literally', (h) => ({ config: edit(h, (t) => t.replace('"deployed {channel}"', '"deployed {chanel}"')) })],
+  ['CFG-015', 'refuses a bad --level in the operator line without revealing it', (h) => ({ config: h.config, options: { argv: ['--level', 'root'] } })],
+  ['CFG-016', 'refuses an unknown serve option', (h) => ({ config: h.config, options: { argv: ['--level', 'read', '--allow-all'] } })],
+  ['CFG-017', 'refuses a duplicate TOML key', (h) => ({ config: edit(h, (t) => t.replace('id = "attack-host"', 'id = "attack-host"\nid = "other"')) })],
+  ['CFG-018', 'refuses a config larger than 1 MiB', (h) => ({ config: edit(h, (t) => `${t}\n#${'x'.repeat(1_100_000)}\n`) })],
+  ['CFG-019', 'refuses an unwritable audit log: nothing runs without its decision record', (h) => ({ config: edit(h, (t) => t.replace(/audit_log = "[^"]+"/, 'audit_log = "/proc/portcullis-audit.jsonl"')) })],
+];
+
+describe('attack catalog: CFG (configuration and setup), served in-process', () => {
+  for (const [id, attack, setup] of ROWS) {
+    it(`${id} ${attack}`, async () => {
+      const host = makeAttackHost();
+      const { config, options } = setup(host);
+      const result = await serveOnce(config, 'app status', options);
+      assertOutcome(result, refused('service_unavailable'));
+      assert.equal(result.json?.error?.message, 'service unavailable');
+      assert.equal(result.json?.error?.detail, undefined);
+      assert.ok(!result.stdout.includes(host.dir) && !result.stderr.includes(host.dir), 'a server path leaked to the client');
+    });
+  }
+
+  it('CFG-020 refuses a proof when the state dir is writable by others (fail closed)', async () => {
+    const host = makeAttackHost();
+    mkdirSync(join(host.dir, 'state'), { mode: 0o777 });
+    chmodSync(join(host.dir, 'state'), 0o777);
+    const line = '+token=bot +ts=1 +nonce=00112233445566778899aabbccddeeff +proof=' + '0'.repeat(64) + ' app status';
+    assertOutcome(await serveOnce(host.config, line), refused('service_unavailable'));
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { makeAttackHost } from '../../testkit/attack-config.js';
+import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
+import { serveOnce } from '../../testkit/serve-once.js';
+import { BUNDLE, parseSingleJsonLine } from '../../testkit/sshd.js';
+
+describe('attack catalog: EXE (spawn, environment, timeout, process groups)', () => {
+  const host = makeAttackHost('id = "attack-host"\nkill_grace = 1');
+
+  it('EXE-001 gives the child no inherited variables: LD_PRELOAD, NODE_OPTIONS, SSH_*, HOME stay out', async () => {
+    const result = await serveOnce(host.config, 'app env', {
+      env: { LD_PRELOAD: '/tmp/evil.so', NODE_OPTIONS: '--require /tmp/evil.js', SSH_AUTH_SOCK: '/tmp/agent', HOME: '/root', BASH_ENV: '/tmp/x' },
+    });
+    const names = String(result.json?.stdout).trim().split('\n').map((line) => line.split('=')[0]).sort();
+    assert.deepEqual(names, ['LANG', 'PATH', 'PORTCULLIS_ACTION', 'PORTCULLIS_DOMAIN', 'PORTCULLIS_IDENTITY', 'PORTCULLIS_LEVEL', 'PORTCULLIS_REQUEST_ID']);
+  });
+
+  it('EXE-002 runs no shell: shell syntax in a quoted value reaches argv as text', async () => {
+    assertOutcome(await serveOnce(host.config, `app echo msg='$(touch /tmp/pwned); \`id\`'`), ran('$(touch /tmp/pwned); `id`|'));
+  });
+
+  it('EXE-003 kills a child that ignores SIGTERM after kill_grace and answers timeout (124)', async () => {
+    const result = await serveOnce(host.config, 'app stubborn');
+    assertOutcome(result, refused('timeout'));
+    assert.equal(result.json?.signal, 'SIGKILL');
+  });
+
+  it('EXE-004 answers exec_failed (126) for a program that is not installed', async () => {
+    assertOutcome(await serveOnce(host.config, 'app missing'), refused('exec_failed'));
+  });
+
+  it('EXE-005 maps a child exit code of 124 to 125, so a child cannot fake a timeout', async () => {
+    const result = await serveOnce(host.config, 'app exit code=124');
+    assert.equal(result.status, 125);
+    assert.equal(result.json?.exit_code, 124);
+    assert.equal(result.json?.error, undefined);
+  });
+
+  it('EXE-006 maps a child killed by a signal to 125 with the signal name', async () => {
+    const result = await serveOnce(host.config, 'app selfkill');
+    assert.equal(result.status, 125);
+    assert.equal(result.json?.signal, 'SIGKILL');
+  });
+
+  it('EXE-007 gives an action without stdin /dev/null, never the caller\'s input', async () => {
+    assertOutcome(await serveOnce(host.config, 'app readin', { stdin: 'caller data that must not leak' }), ran(''));
+  });
+
+  it('EXE-008 refuses stdin over max_bytes with input_too_large (133) and runs nothing', async () => {
+    const before = host.audit().filter((r) => r.event === 'outcome').length;
+    assertOutcome(await serveOnce(host.config, 'app upload', { stdin: 'x'.repeat(17) }), refused('input_too_large'));
+    assert.equal(host.audit().filter((r) => r.event === 'outcome').length, before);
+  });
+
+  it('EXE-009 runs in the configured cwd, not the caller\'s', async () => {
+    assertOutcome(await serveOnce(host.config, 'app pwd'), ran(`${host.root}\n`));
+  });
+
+  it('EXE-010 passes a value with spaces as one argv element, never split', async () => {
+    assertOutcome(await serveOnce(host.config, "app echo msg='--x y'"), refused('bad_argument'));
+    assertOutcome(await serveOnce(host.config, "app echo msg='x --y z'"), ran('x --y z|'));
+  });
+
+  it('EXE-011 terminates the action\'s group on SIGTERM to Portcullis and still writes the outcome (aborted)', async () => {
+    const quick = makeAttackHost('id = "attack-host"\nkill_grace = 1');
+    const child = spawn(BUNDLE, ['--level', 'read'], {
+      env: { PATH: '/usr/bin:/bin', PORTCULLIS_CONFIG: quick.config, SSH_ORIGINAL_COMMAND: 'app stubborn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGTERM');
+    const status = await new Promise<number | null>((r) => child.on('close', r));
+    const answer = parseSingleJsonLine(stdout);
+    assert.equal(status, 125);
+    const outcome = quick.audit().find((r) => r.request_id === answer?.request_id && r.event === 'outcome');
+    assert.equal(outcome?.error, 'aborted');
+    assert.equal(answer?.error, undefined, 'an abort is not reported as a timeout');
+  });
+});

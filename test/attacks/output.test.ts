@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { makeAttackHost } from '../../testkit/attack-config.js';
+import { assertOutcome, refused } from '../../testkit/attack-rows.js';
+import { serveOnce } from '../../testkit/serve-once.js';
+
+describe('attack catalog: OUT (answers and audit log forging)', () => {
+  const host = makeAttackHost();
+  const auditText = (): string => JSON.stringify(host.audit());
+
+  it('OUT-001 keeps a newline sent in a request from forging an audit line', async () => {
+    await serveOnce(host.config, 'app echo msg=x\n{"event":"outcome","decision":"allow"}');
+    const lines = host.audit();
+    const last = lines.at(-1);
+    assert.equal(last?.event, 'decision');
+    assert.equal(last?.decision, 'invalid');
+    assert.ok(String(last?.request).includes('\n'), 'the raw text is kept, escaped inside JSON');
+  });
+
+  it('OUT-002 keeps child output that looks like JSON answers and log lines inside one JSON string', async () => {
+    const result = await serveOnce(host.config, 'app forge');
+    assert.ok(result.json !== null);
+    assert.equal(result.stdout.split('\n').length, 2);
+    assert.ok(String(result.json?.stdout).startsWith('{"ok":true}\n\u001b[2J'));
+  });
+
+  it('OUT-003 returns bytes that are not UTF-8 as base64, losslessly', async () => {
+    const result = await serveOnce(host.config, 'app binary');
+    assert.equal(result.json?.stdout_encoding, 'base64');
+    assert.deepEqual(Buffer.from(String(result.json?.stdout), 'base64'), Buffer.from([0xff, 0x00, 0xfe]));
+  });
+
+  it('OUT-004 caps output, counts every byte and hashes the whole stream', async () => {
+    const result = await serveOnce(host.config, 'app flood');
+    assert.equal(String(result.json?.stdout).length, 1000);
+    assert.equal(result.json?.stdout_truncated, true);
+    assert.equal(result.json?.stdout_bytes, 200000);
+    const outcome = host.audit().find((r) => r.request_id === result.json?.request_id && r.event === 'outcome');
+    assert.equal(outcome?.stdout_sha256, createHash('sha256').update(Buffer.alloc(200000)).digest('hex'));
+    assert.ok(!JSON.stringify(outcome).includes('\\u0000'), 'no output body in the audit log');
+  });
+
+  it('OUT-005 masks a sensitive value in the audit request and args', async () => {
+    await serveOnce(host.config, "app login password='hunter2 hunter2'");
+    const last = host.audit().filter((r) => r.event === 'decision').at(-1);
+    assert.equal(last?.args.password, '***');
+    assert.equal(last?.request, 'app login password=***');
+    assert.ok(!auditText().includes('hunter2'));
+  });
+
+  it('OUT-006 never echoes a sensitive value in an error message', async () => {
+    const result = await serveOnce(host.config, `app login password=-${'s3cr3t'}`);
+    assertOutcome(result, refused('bad_argument'));
+    assert.ok(!result.stdout.includes('s3cr3t') && !result.stderr.includes('s3cr3t'));
+    assert.ok(!auditText().includes('s3cr3t'));
+  });
+
+  it('OUT-007 masks +proof= in the raw text of a request that failed the grammar', async () => {
+    const proof = 'ab'.repeat(32);
+    await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'c'.repeat(32)} +proof=${proof} app status;id`);
+    assert.ok(!auditText().includes(proof));
+    assert.ok(auditText().includes('+proof=***'));
+  });
+
+  it('OUT-008 writes no stack trace and escapes control characters on stderr', async () => {
+    const result = await serveOnce(host.config, 'app echo msg=\u001b[31m');
+    assert.ok(!/\u001b/.test(result.stderr), 'a raw escape reached stderr');
+    assert.ok(!result.stderr.includes('    at '));
+  });
+
+  it('OUT-009 caps a huge unknown argument value in the audit log', async () => {
+    await serveOnce(host.config, `app status junk=${'j'.repeat(6000)}`);
+    const last = host.audit().filter((r) => r.event === 'decision').at(-1);
+    assert.ok(String(last?.args.junk).length < 400);
+  });
+
+  it('OUT-010 answers exactly one JSON line even when the audit log cannot be written', async () => {
+    const broken = makeAttackHost();
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(broken.config, readFileSync(broken.config, 'utf8').replace(/audit_log = "[^"]+"/, 'audit_log = "/dev/full"'));
+    const result = await serveOnce(broken.config, 'app status');
+    assertOutcome(result, refused('service_unavailable'));
+  });
+});

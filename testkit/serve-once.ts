@@ -1,0 +1,34 @@
+import { Readable } from 'node:stream';
+import { parseInvocation } from '../src/invocation/index.js';
+import { serve } from '../src/run.js';
+import { parseSingleJsonLine, type SshResult } from './sshd.js';
+
+export interface ServeOnceOptions {
+  readonly argv?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly stdin?: Buffer | string;
+}
+
+/**
+ * Serves one request in-process through the real orchestrator (real config file, real
+ * audit log, real child processes), as sshd's form A would: request in SSH_ORIGINAL_COMMAND.
+ */
+export async function serveOnce(configPath: string, request: string | null, options: ServeOnceOptions = {}): Promise<SshResult> {
+  const env: Record<string, string> = { PORTCULLIS_CONFIG: configPath, ...options.env };
+  if (request !== null) env.SSH_ORIGINAL_COMMAND = request;
+  const invocation = parseInvocation(options.argv ?? ['--level', 'read'], env);
+  if (invocation.mode !== 'serve' && invocation.mode !== 'bad-options') throw new Error(`not a serve invocation: ${invocation.mode}`);
+  let stdout = '';
+  let stderr = '';
+  const status = await serve(invocation, {
+    env,
+    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    user: 'attacker',
+    pid: process.pid,
+    now: () => Date.now(),
+    abort: new AbortController().signal,
+    writeStdout: (text) => (stdout += text),
+    writeStderr: (text) => (stderr += text),
+  });
+  return { status, stdout, stderr, json: parseSingleJsonLine(stdout) };
+}
