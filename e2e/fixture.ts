@@ -158,6 +158,21 @@ exec = ["/usr/bin/tail", "-n", "1", "{file}"]
 type = "path"
 root = "${dir}/logs"
 
+[domains.t.actions.mark]
+description = "Leaves a marker file"
+level = "read"
+exec = ["/usr/bin/touch", "${dir}/marker"]
+
+[domains.t.actions.which]
+description = "Says which config served it"
+level = "read"
+exec = ["/bin/echo", "config-A"]
+
+[domains.t.actions.flood]
+description = "10 MiB on each stream"
+level = "read"
+exec = ["/bin/sh", "-c", "head -c 10485760 /dev/zero & head -c 10485760 /dev/zero >&2; wait"]
+
 [domains.billing]
 description = "Tenant-only"
 

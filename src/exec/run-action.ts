@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ExecPlan } from '../policy/index.js';
 import { StreamCapture, type CapturedStream } from './_capture.js';
+import { GroupWatchdog } from './_watchdog.js';
 
 /** How an action ended. Success and failure share this one shape. */
 export interface ExecResult {
@@ -24,6 +25,8 @@ export interface ExecOptions {
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */
 const PIPE_DRAIN_MS = 100;
+/** Actions that end sooner never pay for a watchdog process (see _watchdog.ts). */
+const WATCHDOG_AFTER_MS = 50;
 
 /**
  * Runs a plan (CONTRACT §7.1): no shell, its own process group, the exact environment, a
@@ -97,6 +100,10 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
       terminate();
     };
     options.abort.addEventListener('abort', onAbort);
+    let watchdog: GroupWatchdog | null = null;
+    const watchdogTimer = setTimeout(() => {
+      if (child.pid !== undefined) watchdog = GroupWatchdog.start(child.pid);
+    }, WATCHDOG_AFTER_MS);
 
     const settle = (fields: Partial<ExecResult>): void => {
       if (settled) return;
@@ -104,6 +111,8 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
       clearTimeout(timeout);
       clearTimeout(killTimer);
       clearTimeout(drainTimer);
+      clearTimeout(watchdogTimer);
+      watchdog?.release();
       options.abort.removeEventListener('abort', onAbort);
       child.stdout?.destroy();
       child.stderr?.destroy();
