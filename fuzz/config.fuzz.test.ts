@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { loadConfig } from '../src/config/index.js';
+import { loadConfig } from '../src/config/full.js';
 import { makeTempDir, writeFileWithMode } from '../testkit/tmp.js';
 import { fuzzParameters, hostileText } from './_budget.js';
 

@@ -57,7 +57,7 @@ it('fuzz the whole serve path in-process: exactly one valid JSON line out, never
       assert.ok(invocation.mode === 'serve' || invocation.mode === 'bad-options');
       const status = await serve(invocation, {
         env,
-        stdin: Readable.from([]),
+        stdin: () => Readable.from([]),
         user: 'fuzz',
         pid: process.pid,
         now: () => Date.now(),

@@ -1,5 +1,5 @@
 import { userInfo } from 'node:os';
-import { runCheck } from './cli/check.js';
+import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { parseInvocation } from './invocation/index.js';
@@ -17,14 +17,14 @@ async function main(): Promise<number> {
       process.stdout.write(HELP_TEXT);
       return 0;
     case 'check':
-      return runCheck(invocation.args, { env, out: (t) => process.stdout.write(t) });
+      return loadCold().runCheck(invocation.args, { env, out: (t) => process.stdout.write(t) });
     case 'sign':
       return runSign(invocation.args, { env, out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {
         env,
-        stdin: process.stdin,
+        stdin: () => process.stdin,
         user: accountName(),
         pid: process.pid,
         now: () => Date.now(),

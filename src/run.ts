@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
 import { authenticate, readCallerIdentity } from './auth/index.js';
-import { loadConfig, resolveConfigPath, type ActionConfig, type Config } from './config/index.js';
+import { loadCold } from './cold-loader.js';
+import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { readBoundedStdin, runAction, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
@@ -12,7 +13,8 @@ import { maskProofInRawRequest, parseRequest, type ParsedRequest } from './reque
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
 export interface ServeIO {
   readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdin: Readable;
+  /** Read only by actions that declare stdin: creating the stream costs milliseconds. */
+  readonly stdin: () => Readable;
   readonly user: string;
   readonly pid: number;
   readonly now: () => number;
@@ -30,13 +32,13 @@ const HARD_MAX_REQUEST_BYTES = 65536;
  * stages; every failure becomes exactly one JSON line, one stderr line and an audit record.
  */
 export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'bad-options' }>, io: ServeIO): Promise<number> {
-  const requestId = randomUUID();
+  const requestId = nodeCrypto().randomUUID();
   if (invocation.mode === 'bad-options') {
     const failure = serviceUnavailable(`options: ${invocation.detail}`).error;
     return answer(io, errorResponse(requestId, failure, {}, invocation.diagnostic), failure, invocation.diagnostic);
   }
   const { options } = invocation;
-  const loaded = loadConfig(resolveConfigPath(options.config, io.env));
+  const loaded = loadServingConfig(resolveConfigPath(options.config, io.env));
   if (!loaded.ok) {
     const failure = serviceUnavailable(`config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`).error;
     return answer(io, errorResponse(requestId, failure, {}, options.diagnostic), failure, options.diagnostic);
@@ -57,6 +59,12 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
   }
 }
 
+/** The compiled form when it is valid and current, else the full loader (ADR 0009). */
+function loadServingConfig(path: string): LoadResult {
+  const compiled = loadCompiledConfig(path);
+  return compiled !== null ? { ok: true, config: compiled, warnings: [] } : loadCold().loadConfig(path);
+}
+
 function answer(io: ServeIO, response: Response, failure: Failure | null, diagnostic: boolean): number {
   io.writeStdout(responseLine(response));
   if (failure !== null) {
@@ -69,6 +77,7 @@ function answer(io: ServeIO, response: Response, failure: Failure | null, diagno
 /** One request's journey through the stages, with the audit subject it accumulates. */
 class RequestSession {
   private readonly subject: AuditSubject;
+  private readonly clientAddress: string | null;
   private caller: Caller;
   private decided = false;
 
@@ -80,6 +89,7 @@ class RequestSession {
     private readonly io: ServeIO,
   ) {
     const identity = readCallerIdentity(io.env);
+    this.clientAddress = identity.clientAddress;
     this.caller = { level: options.level, tags: options.tags };
     this.subject = {
       request_id: requestId,
@@ -113,7 +123,7 @@ class RequestSession {
     this.subject.action = request.action;
 
     if (request.proofFields !== null) {
-      const granted = authenticate(this.config, request.proofFields, request.commandText, readCallerIdentity(this.io.env).clientAddress, this.io.now());
+      const granted = authenticate(this.config, request.proofFields, request.commandText, this.clientAddress, this.io.now());
       if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
       if (!granted.ok) return this.refuse(granted.error);
       this.caller = {
@@ -159,7 +169,7 @@ class RequestSession {
     const deadline = this.io.now() + action.timeout * 1000;
     let stdin: Buffer | null = null;
     if (action.stdin !== null) {
-      const read = await readBoundedStdin(this.io.stdin, action.stdin.maxBytes, action.timeout * 1000, this.io.abort);
+      const read = await readBoundedStdin(this.io.stdin(), action.stdin.maxBytes, action.timeout * 1000, this.io.abort);
       if (read.kind === 'too-large') {
         return this.refuse({ code: 'input_too_large', message: `stdin is larger than ${action.stdin.maxBytes} bytes` });
       }

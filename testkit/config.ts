@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../src/config/index.js';
+import type { Config } from '../src/config/index.js';
+import { loadConfig } from '../src/config/full.js';
 import { makeTempDir, serverTable, writeFileWithMode } from './tmp.js';
 
 /** Loads a real config file written to a fresh temp dir; `body` follows a minimal server table. */

@@ -22,7 +22,7 @@ export async function serveOnce(configPath: string, request: string | null, opti
   let stderr = '';
   const status = await serve(invocation, {
     env,
-    stdin: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdin: () => Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
     user: 'attacker',
     pid: process.pid,
     now: () => Date.now(),

@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js';
+import { resolveSecret, type Config } from '../config/index.js';
 import { fail, ok, serviceUnavailable, type AuthFailureReason, type Failure, type Level, type Result } from '../errors.js';
 import type { ProofFields } from '../request/index.js';
 import { isLockedOut, recordFailure, type LockoutPolicy, type LockoutSubject } from './lockout.js';
@@ -60,9 +60,15 @@ export function authenticate(
 function verify(config: Config, proof: WellFormedProof, commandText: string, nowMs: number): Result<Grant> {
   // SECURITY: Map lookup: the token name comes from the network.
   const token = config.tokens.get(proof.token);
+  let secret: Buffer | null = null;
+  if (token !== undefined) {
+    const resolved = resolveSecret(token.secretSpec);
+    if ('error' in resolved) return serviceUnavailable(`tokens.${token.name}.secret: ${resolved.error}`);
+    secret = resolved.secret;
+  }
   const message = proofMessage(config.server.id, proof.token, proof.ts, proof.nonce, commandText);
   // SECURITY: unknown token and wrong proof give the same answer, at the same cost.
-  if (!proofMatches(token?.secret ?? null, message, proof.proof) || token === undefined) {
+  if (!proofMatches(secret, message, proof.proof) || token === undefined) {
     return authFailed('invalid', 'the proof is not valid');
   }
   if (Math.abs(nowMs / 1000 - Number(proof.ts)) > config.server.proofWindow) {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { readFileSync } from 'node:fs';
 
 /** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
@@ -45,6 +45,6 @@ function readKeyFingerprint(path: string | undefined): string | null {
     .at(-1);
   const blob = line?.split(' ')[2];
   if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return null;
-  const digest = createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
+  const digest = nodeCrypto().createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
   return `SHA256:${digest.replace(/=+$/, '')}`;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { closeSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from './state-dir.js';
@@ -13,7 +13,7 @@ export interface LockoutPolicy {
 export type LockoutSubject = { readonly kind: 'token' | 'address'; readonly value: string };
 
 function subjectDir(policy: LockoutPolicy, subject: LockoutSubject): { path: string } | { error: string } {
-  const id = createHash('sha256').update(`${subject.kind}\n${subject.value}`).digest('hex').slice(0, 40);
+  const id = nodeCrypto().createHash('sha256').update(`${subject.kind}\n${subject.value}`).digest('hex').slice(0, 40);
   return ensurePrivateDir(policy.stateDir, join('failures', id));
 }
 
@@ -43,7 +43,7 @@ export function recordFailure(policy: LockoutPolicy, subject: LockoutSubject, no
   const dir = subjectDir(policy, subject);
   if ('error' in dir) return dir;
   try {
-    closeSync(openSync(join(dir.path, `${nowMs}-${randomBytes(8).toString('hex')}`), 'wx', 0o600));
+    closeSync(openSync(join(dir.path, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600));
     return true;
   } catch (error) {
     return { error: `failure counter: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 
 export const PROOF_VERSION = 'portcullis-proof-v1';
 
@@ -9,16 +9,16 @@ export function proofMessage(serverId: string, token: string, ts: string, nonce:
 
 /** Lowercase hex HMAC-SHA256 of the message. */
 export function computeProof(secret: Buffer, message: string): string {
-  return createHmac('sha256', secret).update(message, 'utf8').digest('hex');
+  return nodeCrypto().createHmac('sha256', secret).update(message, 'utf8').digest('hex');
 }
 
 // Used for unknown tokens, so that their answer costs the same as a wrong proof.
-const DECOY_SECRET = randomBytes(32);
+let decoySecret: Buffer | undefined;
 
 /** Constant-time comparison of a presented proof with the expected one; length is checked first. */
 export function proofMatches(secret: Buffer | null, message: string, presentedHex: string): boolean {
-  const expected = Buffer.from(computeProof(secret ?? DECOY_SECRET, message), 'hex');
+  const expected = Buffer.from(computeProof(secret ?? (decoySecret ??= nodeCrypto().randomBytes(32)), message), 'hex');
   const presented = Buffer.from(presentedHex, 'hex');
   if (presented.length !== expected.length) return false;
-  return timingSafeEqual(expected, presented) && secret !== null;
+  return nodeCrypto().timingSafeEqual(expected, presented) && secret !== null;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { closeSync, futimesSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensurePrivateDir } from './state-dir.js';
@@ -13,7 +13,7 @@ export type ClaimResult = 'claimed' | 'replayed' | { error: string };
 export function claimNonce(stateDir: string, token: string, nonce: string, windowSeconds: number, nowMs: number): ClaimResult {
   const dir = ensurePrivateDir(stateDir, 'replay');
   if ('error' in dir) return dir;
-  const name = createHash('sha256').update(`${token}\n${nonce.toLowerCase()}`).digest('hex');
+  const name = nodeCrypto().createHash('sha256').update(`${token}\n${nonce.toLowerCase()}`).digest('hex');
   try {
     const fd = openSync(join(dir.path, name), 'wx', 0o600);
     // The entry's age is measured on the same clock as the proofs, not the filesystem's.

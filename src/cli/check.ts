@@ -1,6 +1,7 @@
 import { accessSync, constants, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { loadConfig, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
+import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
+import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { readSshdWarnings } from './_sshd-warnings.js';
 
 interface CheckIO {
@@ -15,13 +16,15 @@ interface CheckIO {
 export function runCheck(args: readonly string[], io: CheckIO): number {
   let configOption: string | undefined;
   let json = false;
+  let compile = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.
     if (arg === '--json') json = true;
+    else if (arg === '--compile') compile = true;
     else if (arg === '--config' && args[i + 1] !== undefined) configOption = args[++i];
     else if (arg.startsWith('--config=')) configOption = arg.slice('--config='.length);
     else {
-      io.out(`portcullis check: unknown argument ${JSON.stringify(arg)}\nusage: portcullis check [--config PATH] [--json]\n`);
+      io.out(`portcullis check: unknown argument ${JSON.stringify(arg)}\nusage: portcullis check [--config PATH] [--json] [--compile]\n`);
       return 129;
     }
   }
@@ -32,6 +35,10 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
   const summary = loaded.ok ? summarize(loaded.config) : null;
   const ok = errors.length === 0;
+  if (ok && loaded.ok) {
+    const compiled = compileStep(loaded.config, compile);
+    if (compiled !== null) warnings.push(compiled);
+  }
 
   if (json) {
     io.out(`${JSON.stringify({ ok, config: path, summary, errors, warnings })}\n`);
@@ -133,4 +140,27 @@ function summarize(config: Config) {
   });
   for (const token of config.tokens.values()) for (const tag of token.tags) tags.add(tag);
   return { domains, actions, levels, tags: [...tags].sort(), tokens: [...config.tokens.keys()] };
+}
+
+/**
+ * With --compile, writes the compiled form the serve path uses instead of TOML and zod
+ * (ADR 0009); without it, warns when that form is missing or stale.
+ */
+function compileStep(config: Config, compile: boolean): ConfigProblem | null {
+  if (!compile) {
+    return loadCompiledConfig(config.path) === null
+      ? { path: '(compiled)', message: 'no current compiled form: every request parses the TOML (slower); run portcullis check --compile' }
+      : null;
+  }
+  const source = readCapped(config.path);
+  if ('error' in source) return { path: '(compiled)', message: `not written: the config ${source.error}` };
+  try {
+    const written = writeCompiledConfig(config, source.bytes);
+    if (loadCompiledConfig(config.path) === null) {
+      return { path: '(compiled)', message: `${written} was written but will not be used: it must pass the config's own checks and have the config's owner` };
+    }
+    return null;
+  } catch (error) {
+    return { path: '(compiled)', message: `not written: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+  }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { computeProof, proofMessage } from '../auth/index.js';
 import { stripOneNewline } from '../config/index.js';
@@ -51,7 +51,7 @@ export function runSign(args: readonly string[], io: SignIO): number {
     return 2;
   }
   const ts = String(Math.floor((io.now?.() ?? Date.now()) / 1000));
-  const nonce = randomBytes(16).toString('hex');
+  const nonce = nodeCrypto().randomBytes(16).toString('hex');
   io.out(`${signedRequestLine(secret, parsed.serverId, parsed.token, ts, nonce, request.value.commandText)}\n`);
   return 0;
 }

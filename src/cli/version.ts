@@ -8,7 +8,7 @@ Serve (run by sshd, never by hand):
   login shell:  portcullis -c "<request>"
 
 Operator and client commands:
-  portcullis check [--config PATH] [--json]
+  portcullis check [--config PATH] [--json] [--compile]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] REQUEST
   portcullis --version | --help
 

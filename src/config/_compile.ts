@@ -44,12 +44,13 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     if (isInlineSecret(token.secret) && configReadableByOthers) {
       problems.errors.push({ path: at, message: 'an inline secret needs a config file that others cannot read (chmod o-r)' });
     }
+    // Validated here, so that check and a full load fail fast; decoded again when used.
     const resolved = resolveSecret(token.secret);
     if ('error' in resolved) {
       problems.errors.push({ path: at, message: resolved.error });
       continue;
     }
-    tokens.set(name, { name, secret: resolved.secret, level: token.level, tags: token.tags, description: token.description });
+    tokens.set(name, { name, secretSpec: token.secret, level: token.level, tags: token.tags, description: token.description });
   }
 
   const domains = new Map<string, DomainConfig>();

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, resolveConfigPath, type LoadResult } from './index.js';
+import { resolveConfigPath, resolveSecret, type LoadResult } from './index.js';
+import { loadConfig } from './full.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
 
 const ACTION = `
@@ -213,12 +214,17 @@ describe('loadConfig: file permissions (StrictModes)', () => {
   });
 });
 
+function secretOf(spec: string | undefined): Buffer | undefined {
+  const resolved = resolveSecret(spec ?? '');
+  return 'secret' in resolved ? resolved.secret : undefined;
+}
+
 describe('loadConfig: token secrets', () => {
   const token = (secret: string) => `${ACTION}[tokens.bot]\nsecret = "${secret}"\nlevel = "admin"\n`;
   it('decodes hex and b64 secrets', () => {
     const { result } = load(token(`b64:${Buffer.alloc(16, 7).toString('base64')}`));
     assert.ok(result.ok);
-    assert.deepEqual(result.config.tokens.get('bot')?.secret, Buffer.alloc(16, 7));
+    assert.deepEqual(secretOf(result.config.tokens.get('bot')?.secretSpec), Buffer.alloc(16, 7));
   });
   it('refuses a secret shorter than 16 bytes', () => assertErrorAt(token(`hex:${'ab'.repeat(15)}`), 'tokens.bot.secret'));
   it('refuses malformed hex', () => assertErrorAt(token(`hex:${'zz'.repeat(16)}`), 'tokens.bot.secret'));
@@ -230,7 +236,7 @@ describe('loadConfig: token secrets', () => {
     const path = writeFileWithMode(join(dir, 'config.toml'), serverTable(dir) + token(`file:${secretPath}`), 0o600);
     const result = loadConfig(path);
     assert.ok(result.ok);
-    assert.equal(result.config.tokens.get('bot')?.secret.toString(), '0123456789abcdef\n');
+    assert.equal(secretOf(result.config.tokens.get('bot')?.secretSpec)?.toString(), '0123456789abcdef\n');
   });
   it('refuses a file: secret readable by others', () => {
     const dir = makeTempDir();

@@ -1,12 +1,10 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { compileConfig } from './_compile.js';
-import { checkSecureFile, describeFsError } from './_permissions.js';
+import { checkSecureFile } from './_permissions.js';
+import { readCapped } from './_read.js';
 import { configSchema } from './_schema.js';
 import type { ConfigProblem, LoadResult } from './types.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/portcullis/config.toml';
-export const MAX_CONFIG_BYTES = 1048576;
 const FILE = '(file)';
 
 /**
@@ -19,10 +17,16 @@ export function loadConfig(path: string): LoadResult {
 
   const read = readCapped(path);
   if ('error' in read) return failed([{ path: FILE, message: read.error }]);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
+  } catch {
+    return failed([{ path: FILE, message: 'is not valid UTF-8' }]);
+  }
 
   let document: unknown;
   try {
-    document = parseToml(read.text);
+    document = parseToml(text);
   } catch (error) {
     const where = error instanceof TomlError ? `line ${error.line}, column ${error.column}: ` : '';
     const firstLine = error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'invalid TOML';
@@ -40,14 +44,6 @@ export function loadConfig(path: string): LoadResult {
   return { ok: true, config: compiled.config, warnings: compiled.warnings };
 }
 
-/** Config path rule of CONTRACT §2.1: PORTCULLIS_CONFIG is honoured only outside sshd. */
-export function resolveConfigPath(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
-  if (option !== undefined) return option;
-  const fromEnv = env.PORTCULLIS_CONFIG;
-  if (env.SSH_CONNECTION === undefined && fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  return DEFAULT_CONFIG_PATH;
-}
-
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const key of path) {
@@ -59,29 +55,6 @@ export function formatPath(path: readonly PropertyKey[]): string {
 
 function failed(errors: ConfigProblem[]): LoadResult {
   return { ok: false, errors, warnings: [] };
-}
-
-function readCapped(path: string): { text: string; mode: number } | { error: string } {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const stats = fstatSync(fd);
-    if (stats.size > MAX_CONFIG_BYTES) return { error: `is larger than ${MAX_CONFIG_BYTES} bytes` };
-    const buffer = Buffer.alloc(stats.size);
-    let offset = 0;
-    while (offset < buffer.length) {
-      const n = readSync(fd, buffer, offset, buffer.length - offset, offset);
-      if (n === 0) break;
-      offset += n;
-    }
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, offset));
-    return { text, mode: stats.mode };
-  } catch (error) {
-    if (error instanceof TypeError) return { error: 'is not valid UTF-8' };
-    return { error: `cannot be read: ${describeFsError(error)}` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /**

@@ -64,7 +64,8 @@ export interface DomainConfig {
 
 export interface TokenConfig {
   readonly name: string;
-  readonly secret: Buffer;
+  /** `file:…`, `b64:…` or `hex:…`; decoded only when a proof names this token (resolveSecret). */
+  readonly secretSpec: string;
   readonly level: Level;
   readonly tags: readonly string[];
   readonly description: string;

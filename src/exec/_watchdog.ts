@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { nodeChildProcess } from '../builtins.js';
 
 /**
  * If Portcullis itself is killed with SIGKILL, it cannot stop the action's process group,
@@ -13,7 +14,7 @@ export class GroupWatchdog {
 
   static start(groupId: number): GroupWatchdog | null {
     try {
-      const child = spawn('/bin/sh', ['-c', SCRIPT, 'portcullis-watchdog', String(groupId)], {
+      const child = nodeChildProcess().spawn('/bin/sh', ['-c', SCRIPT, 'portcullis-watchdog', String(groupId)], {
         detached: true,
         stdio: ['pipe', 'ignore', 'ignore'],
         env: { PATH: '/usr/bin:/bin' },

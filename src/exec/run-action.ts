@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { nodeChildProcess } from '../builtins.js';
 import type { ExecPlan } from '../policy/index.js';
 import { StreamCapture, type CapturedStream } from './_capture.js';
 import { GroupWatchdog } from './_watchdog.js';
@@ -54,7 +55,7 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
 
   let child: ChildProcess;
   try {
-    child = spawn(plan.file, plan.args, {
+    child = nodeChildProcess().spawn(plan.file, plan.args, {
       shell: false,
       detached: true,
       cwd: plan.cwd,

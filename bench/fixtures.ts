@@ -1,0 +1,47 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE } from '../testkit/sshd.js';
+
+/** The Node floor (issue 7): the smallest script that spawns /bin/true, waits and prints one line. */
+export const FLOOR_SCRIPT = `const { spawn } = require('node:child_process');
+spawn('/bin/true', [], { stdio: 'ignore' }).on('exit', (code) => process.stdout.write(JSON.stringify({ ok: code === 0 }) + '\\n'));
+`;
+
+/** Preloaded into every measured process alike: reports its peak RSS on stderr at exit. */
+export const RSS_REPORTER = {
+  path: join('/tmp', `portcullis-bench-rss-${process.pid}.js`),
+  source: `process.on('exit', () => require('node:fs').writeSync(2, 'portcullis-bench-rss=' + process.resourceUsage().maxRSS + '\\n'));\n`,
+};
+
+/**
+ * Writes a config with `actions` actions spread over domains d0…, each running /bin/true
+ * with a few typed arguments, and (unless `compiled` is false) its compiled form.
+ */
+export function generateConfig(dir: string, name: string, actions: number, compiled = true): string {
+  let toml = `[server]\naudit_log = "${dir}/${name}-audit.jsonl"\n`;
+  for (let i = 0; i < actions; i++) {
+    const domain = `d${Math.floor(i / 5)}`;
+    if (i % 5 === 0) toml += `\n[domains.${domain}]\ndescription = "Domain ${domain}"\n`;
+    const action = `a${i % 5}`;
+    toml += `
+[domains.${domain}.actions.${action}]
+description = "Action ${i}"
+level = "read"
+exec = ["/bin/true", "--n={n}", "{name}"]
+[domains.${domain}.actions.${action}.args.n]
+type = "int"
+min = 0
+max = 100
+default = 1
+[domains.${domain}.actions.${action}.args.name]
+type = "string"
+pattern = "[a-z0-9.-]+"
+default = "localhost"
+`;
+  }
+  const path = join(dir, `${name}.toml`);
+  writeFileSync(path, toml, { mode: 0o644 });
+  if (compiled) execFileSync(BUNDLE, ['check', '--config', path, '--compile'], { stdio: 'ignore' });
+  return path;
+}

@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: Portcullis against the Node floor, measured in one run with alternating
+ * runs and medians. Prints a table and writes bench/results.json. No timed assertions:
+ * targets are printed next to the figures (issue 7).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../src/config/full.js';
+import { authorize, validateArgs } from '../src/policy/index.js';
+import { parseRequest } from '../src/request/index.js';
+import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
+import { generateConfig, FLOOR_SCRIPT, RSS_REPORTER } from './fixtures.js';
+
+const RUNS = Number(process.env.BENCH_RUNS) || 40;
+const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+
+interface Sample {
+  ms: number;
+  rssKb: number;
+}
+
+function runOnce(args: readonly string[], env: Record<string, string>): Sample {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, ['--require', RSS_REPORTER.path, ...args], { env: { ...CLEAN_ENV, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const rss = /portcullis-bench-rss=(\d+)/.exec(result.stderr)?.[1];
+  if (result.status !== 0 || rss === undefined) throw new Error(`bench run failed (${result.status}): ${result.stdout}${result.stderr}`);
+  return { ms, rssKb: Number(rss) };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Alternates A and B (ABBA…) so that drift and caches hit both alike. */
+function compare(a: () => Sample, b: () => Sample, runs = RUNS): { a: Sample; b: Sample } {
+  a();
+  b();
+  const as: Sample[] = [];
+  const bs: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) {
+      as.push(a());
+      bs.push(b());
+    } else {
+      bs.push(b());
+      as.push(a());
+    }
+  }
+  return {
+    a: { ms: median(as.map((s) => s.ms)), rssKb: median(as.map((s) => s.rssKb)) },
+    b: { ms: median(bs.map((s) => s.ms)), rssKb: median(bs.map((s) => s.rssKb)) },
+  };
+}
+
+interface Row {
+  name: string;
+  ours: number;
+  baseline: number;
+  unit: string;
+  ratio: number;
+  target: string;
+}
+
+function row(name: string, ours: number, baseline: number, unit: string, target: string): Row {
+  return { name, ours: round(ours), baseline: round(baseline), unit, ratio: round(ours / baseline, 3), target };
+}
+
+const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
+  try {
+    writeFileSync(RSS_REPORTER.path, RSS_REPORTER.source);
+    const floor = join(dir, 'floor.js');
+    writeFileSync(floor, FLOOR_SCRIPT);
+    const big = generateConfig(dir, 'big', 200);
+    const demo = generateConfig(dir, 'demo', 5);
+    const cold = generateConfig(dir, 'cold', 200, false);
+    const rows: Row[] = [];
+    const serve = (config: string, request: string) => () => runOnce([BUNDLE, '--config', config, '--level', 'read'], { SSH_ORIGINAL_COMMAND: request });
+    const floorRun = () => runOnce([floor], {});
+    const empty = () => runOnce(['-e', '0'], {});
+
+    const r1 = compare(serve(big, 'd0 a0'), floorRun);
+    rows.push(row('200-action config, /bin/true action vs Node floor (time)', r1.a.ms, r1.b.ms, 'ms', '≤ 1.15'));
+    rows.push(row('200-action config, /bin/true action vs Node floor (peak RSS)', r1.a.rssKb, r1.b.rssKb, 'KiB', '≤ 1.25'));
+    const r2 = compare(serve(demo, 'd0 a0'), floorRun);
+    rows.push(row('5-action config, /bin/true action vs Node floor (time)', r2.a.ms, r2.b.ms, 'ms', '≤ 1.15'));
+    const r3 = compare(serve(demo, 'help'), empty);
+    rows.push(row('5-action config, help vs node -e 0 (time)', r3.a.ms, r3.b.ms, 'ms', 'report'));
+    const r4 = compare(serve(cold, 'd0 a0'), floorRun, Math.max(10, RUNS / 4));
+    rows.push(row('no compiled form (TOML + zod every call) vs Node floor (time)', r4.a.ms, r4.b.ms, 'ms', 'report'));
+
+    rows.push(inProcessThroughput(big));
+    rows.push(...(await throughSshd(big)));
+
+    console.log(`Portcullis benchmarks (${RUNS} alternating runs each, medians; node ${process.version})\n`);
+    console.log(formatTable(rows));
+    const results = { node: process.version, runs: RUNS, date: new Date().toISOString(), rows };
+    writeFileSync(resolve(__dirname, '..', '..', 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log('\nwritten to bench/results.json');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(RSS_REPORTER.path, { force: true });
+  }
+}
+
+function inProcessThroughput(configPath: string): Row {
+  const loaded = loadConfig(configPath);
+  if (!loaded.ok) throw new Error('bench config invalid');
+  const config = loaded.config;
+  const caller = { level: 'admin' as const, tags: [] };
+  const requests = Array.from({ length: 200 }, (_, i) => `d${i % 40} a${i % 5} n=${i % 10} name=host-${i}.example`);
+  const iterations = 200_000;
+  const started = process.hrtime.bigint();
+  let accepted = 0;
+  for (let i = 0; i < iterations; i++) {
+    const parsed = parseRequest(requests[i % requests.length] as string, 8192);
+    if (!parsed.ok || parsed.value.action === null) continue;
+    const action = authorize(config, parsed.value.domain, parsed.value.action, caller);
+    if (action.ok && validateArgs(action.value, parsed.value.args).ok) accepted += 1;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (accepted !== iterations) throw new Error(`only ${accepted} of ${iterations} requests were accepted`);
+  return { name: 'in-process: requests parsed + authorized + validated per second (200 actions)', ours: Math.round(iterations / seconds), baseline: 1, unit: 'req/s', ratio: 0, target: 'report' };
+}
+
+async function throughSshd(configPath: string): Promise<Row[]> {
+  const sshd = await SshdHarness.start([
+    { name: 'portcullis', options: `restrict,command="${BUNDLE} --config ${configPath} --level read"` },
+    { name: 'true', options: 'restrict,command="/bin/true"' },
+  ]);
+  try {
+    const timed = async (key: string, extra: string[]): Promise<Sample> => {
+      const started = process.hrtime.bigint();
+      const r = await sshd.ssh(key, 'd0 a0', { extraArgs: extra });
+      if (r.status !== 0) throw new Error(`ssh ${key} failed: ${r.stderr}`);
+      return { ms: Number(process.hrtime.bigint() - started) / 1e6, rssKb: 0 };
+    };
+    const rows: Row[] = [];
+    for (const [label, extra] of [
+      ['new connection per call', []],
+      ['ControlMaster multiplexing', ['-o', 'ControlMaster=auto', '-o', `ControlPath=${sshd.dir}/cm-%r@%h:%p`, '-o', 'ControlPersist=60']],
+    ] as const) {
+      const ours: number[] = [];
+      const baseline: number[] = [];
+      await timed('portcullis', [...extra]);
+      await timed('true', [...extra]);
+      for (let i = 0; i < Math.max(10, RUNS / 2); i++) {
+        ours.push((await timed('portcullis', [...extra])).ms);
+        baseline.push((await timed('true', [...extra])).ms);
+      }
+      rows.push(row(`through sshd, ${label}: portcullis vs command="/bin/true"`, median(ours), median(baseline), 'ms', 'report'));
+    }
+    spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${sshd.dir}/cm-%r@%h:%p`, '-p', String(sshd.port), 'root@127.0.0.1'], { stdio: 'ignore' });
+    return rows;
+  } finally {
+    await sshd.stop();
+  }
+}
+
+function formatTable(rows: Row[]): string {
+  const header = ['measure', 'portcullis', 'baseline', 'unit', 'ratio', 'target'];
+  const lines = rows.map((r) => [r.name, String(r.ours), r.ratio === 0 ? '' : String(r.baseline), r.unit, r.ratio === 0 ? '' : r.ratio.toFixed(3), r.target]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

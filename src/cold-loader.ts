@@ -1,0 +1,31 @@
+/** The cold chunk (brotli, base64), injected by scripts/build.mjs into the bundle; absent in tests. */
+declare const PORTCULLIS_COLD_CHUNK: string | undefined;
+
+type ColdModule = typeof import('./cold.js');
+let cold: ColdModule | undefined;
+
+/**
+ * Loads the cold chunk on first use. In the bundle it is a string compiled here, so V8
+ * never parses zod on the hot path; in the test build it is an ordinary module.
+ */
+export function loadCold(): ColdModule {
+  if (cold !== undefined) return cold;
+  if (typeof PORTCULLIS_COLD_CHUNK === 'string') {
+    const module = { exports: {} as ColdModule };
+    // Required here, not at the top: each costs milliseconds to load, and only this path needs them.
+    const { runInThisContext } = require('node:vm') as typeof import('node:vm');
+    const { brotliDecompressSync } = require('node:zlib') as typeof import('node:zlib');
+    const source = brotliDecompressSync(Buffer.from(PORTCULLIS_COLD_CHUNK, 'base64')).toString('utf8');
+    const factory = runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: 'portcullis-cold.js' }) as (
+      exports: unknown,
+      require: NodeJS.Require,
+      module: { exports: ColdModule },
+    ) => void;
+    factory(module.exports, require, module);
+    cold = module.exports;
+  } else {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cold = require('./cold.js') as ColdModule;
+  }
+  return cold;
+}

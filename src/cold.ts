@@ -1,0 +1,7 @@
+/**
+ * Everything the one-shot serve path should not pay for: the TOML parser, zod, the
+ * cross-field rules and the operator's check. The bundle embeds this as a separate chunk
+ * that is compiled only when needed (see cold-loader.ts, ADR 0009).
+ */
+export { loadConfig, writeCompiledConfig } from './config/full.js';
+export { runCheck } from './cli/check.js';

@@ -1,0 +1,116 @@
+import { nodeCrypto } from '../builtins.js';
+import { renameSync, writeFileSync } from 'node:fs';
+import { checkSecureFile } from './_permissions.js';
+import { readCapped } from './_read.js';
+import { isInlineSecret } from './_secrets.js';
+import { compiledPathFor } from './path.js';
+import { LazyMap } from './lazy-map.js';
+import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './types.js';
+
+/**
+ * The compiled form of a config (ADR 0009): the validated Config as JSON, bound to the
+ * SHA-256 of the exact source bytes it came from. Serving from it skips TOML and zod; it is
+ * trusted only under the config's own checks plus the same owner as the config.
+ */
+const FORMAT = 'portcullis-compiled-config/2';
+
+type Serialized = Omit<Config, 'server' | 'tokens' | 'domains'> & {
+  server: Omit<Config['server'], 'env'> & { env: Array<[string, string]> };
+  tokens: Array<Config['tokens'] extends ReadonlyMap<string, infer T> ? T : never>;
+  /** Each domain as its own JSON text, parsed only when a request touches it. */
+  domains: Array<[string, string]>;
+};
+type SerializedDomain = { name: string; description: string; actions: SerializedAction[] };
+type SerializedAction = Omit<ActionConfig, 'env' | 'args'> & { env: Array<[string, Template]>; args: SerializedArg[] };
+type SerializedArg = ArgSpec extends infer A ? (A extends { pattern: RegExp | null } ? Omit<A, 'pattern'> : A) : never;
+
+interface CompiledFile {
+  format: string;
+  source_sha256: string;
+  inline_secrets: boolean;
+  config: Serialized;
+}
+
+export function sha256Hex(bytes: Buffer): string {
+  return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Writes the compiled form of a validated config atomically; returns the path written. */
+export function writeCompiledConfig(config: Config, sourceBytes: Buffer): string {
+  const inline = [...config.tokens.values()].some((token) => isInlineSecret(token.secretSpec));
+  const file: CompiledFile = { format: FORMAT, source_sha256: sha256Hex(sourceBytes), inline_secrets: inline, config: serialize(config) };
+  const target = compiledPathFor(config.path);
+  const temporary = `${target}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(file), { mode: inline ? 0o600 : 0o644 });
+  renameSync(temporary, target);
+  return target;
+}
+
+/**
+ * The config from its compiled form, or null whenever anything is off (missing, stale,
+ * wrong owner or mode, unreadable): the caller then loads the source the slow, full way,
+ * which reports the real problem.
+ */
+export function loadCompiledConfig(path: string): Config | null {
+  if (checkSecureFile(path, { secret: false }).length > 0) return null;
+  const compiledPath = compiledPathFor(path);
+  if (checkSecureFile(compiledPath, { secret: false }).length > 0) return null;
+  const source = readCapped(path);
+  const compiled = readCapped(compiledPath, 16 * 1048576);
+  if ('error' in source || 'error' in compiled || compiled.uid !== source.uid) return null;
+  try {
+    const file = JSON.parse(compiled.bytes.toString('utf8')) as CompiledFile;
+    if (file.format !== FORMAT || file.source_sha256 !== sha256Hex(source.bytes)) return null;
+    // SECURITY: inline secrets need both files closed to others, as at load time (§4.6).
+    if (file.inline_secrets && ((source.mode | compiled.mode) & 0o004) !== 0) return null;
+    return deserialize(file.config, path);
+  } catch {
+    return null;
+  }
+}
+
+function serialize(config: Config): Serialized {
+  return {
+    path: config.path,
+    server: { ...config.server, env: [...config.server.env] },
+    tokens: [...config.tokens.values()],
+    domains: [...config.domains.values()].map((domain) => [domain.name, JSON.stringify(serializeDomain(domain))]),
+  };
+}
+
+function serializeDomain(domain: DomainConfig): SerializedDomain {
+  return {
+    name: domain.name,
+    description: domain.description,
+    actions: [...domain.actions.values()].map((action) => ({
+      ...action,
+      env: [...action.env],
+      args: [...action.args.values()].map((spec) => {
+        if (spec.type !== 'string') return spec;
+        const { pattern: _compiledOnLoad, ...rest } = spec;
+        return rest;
+      }),
+    })),
+  };
+}
+
+function deserialize(raw: Serialized, path: string): Config {
+  return {
+    path,
+    server: { ...raw.server, env: new Map(raw.server.env) },
+    tokens: new Map(raw.tokens.map((token) => [token.name, token])),
+    domains: new LazyMap(raw.domains.map(([name, json]) => [name, () => deserializeDomain(JSON.parse(json) as SerializedDomain)])),
+  };
+}
+
+function deserializeDomain(domain: SerializedDomain): DomainConfig {
+  const actions = new Map<string, ActionConfig>();
+  for (const action of domain.actions) {
+    const args = new Map<string, ArgSpec>();
+    for (const spec of action.args) {
+      args.set(spec.name, spec.type === 'string' ? { ...spec, pattern: spec.patternSource === null ? null : new RegExp(`^(?:${spec.patternSource})$`, 'u') } : spec);
+    }
+    actions.set(action.name, { ...action, env: new Map(action.env), args });
+  }
+  return { name: domain.name, description: domain.description, actions };
+}
