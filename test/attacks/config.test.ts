@@ -1,10 +1,14 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeAttackHost, type AttackHost } from '../../testkit/attack-config.js';
-import { assertOutcome, refused } from '../../testkit/attack-rows.js';
+import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
 import { serveOnce, type ServeOnceOptions } from '../../testkit/serve-once.js';
+import { BUNDLE } from '../../testkit/sshd.js';
+import { readSshdWarnings } from '../../src/cli/_sshd-warnings.js';
+import { compiledPathFor } from '../../src/config/index.js';
 
 /** Rewrites the host's config text and returns its path. */
 function edit(host: AttackHost, change: (text: string) => string): string {
@@ -76,5 +80,55 @@ describe('attack catalog: CFG (configuration and setup), served in-process', () 
     chmodSync(join(host.dir, 'state'), 0o777);
     const line = '+token=bot +ts=1 +nonce=00112233445566778899aabbccddeeff +proof=' + '0'.repeat(64) + ' app status';
     assertOutcome(await serveOnce(host.config, line), refused('service_unavailable'));
+  });
+
+  /** check --compile (which exits 129 here: the host has an action whose program is missing). */
+  function compile(host: AttackHost): string {
+    spawnSync(BUNDLE, ['check', '--config', host.config, '--compile'], { stdio: 'ignore' });
+    const compiled = compiledPathFor(host.config);
+    assert.ok(existsSync(compiled), 'check --compile wrote nothing');
+    return compiled;
+  }
+
+  /** Compiles the host's config, then rewrites the compiled form's `status ok` text. */
+  function compileAndTamper(host: AttackHost): string {
+    const compiled = compile(host);
+    writeFileSync(compiled, readFileSync(compiled, 'utf8').replaceAll('status ok', 'tampered'));
+    return compiled;
+  }
+
+  it('CFG-021 serves an edited config, not its stale compiled form', async () => {
+    const host = makeAttackHost();
+    compile(host);
+    writeFileSync(host.config, readFileSync(host.config, 'utf8').replace('"status ok"', '"edited after compile"'));
+    assertOutcome(await serveOnce(host.config, 'app status'), ran('edited after compile\n'));
+  });
+
+  it('CFG-022 ignores a compiled form owned by someone other than the config owner', { skip: process.getuid?.() === 0 ? false : 'needs root to chown' }, async () => {
+    const host = makeAttackHost();
+    chownSync(compileAndTamper(host), 65534, 65534);
+    assertOutcome(await serveOnce(host.config, 'app status'), ran('status ok\n'));
+  });
+
+  it('CFG-023 ignores a compiled form that group or others can write', async () => {
+    const host = makeAttackHost();
+    chmodSync(compileAndTamper(host), 0o666);
+    assertOutcome(await serveOnce(host.config, 'app status'), ran('status ok\n'));
+  });
+
+  it('CFG-024 ignores a compiled form with inline secrets once the config becomes world-readable', async () => {
+    const host = makeAttackHost();
+    compileAndTamper(host);
+    chmodSync(host.config, 0o644);
+    assertOutcome(await serveOnce(host.config, 'app status'), refused('service_unavailable'));
+  });
+
+  it('CFG-025 check warns when sshd lets clients set NODE_OPTIONS, SSH_ORIGINAL_COMMAND or user environments', () => {
+    const warnings = readSshdWarnings('acceptenv LANG LC_*\nacceptenv NODE_*\nacceptenv SSH_ORIG*\npermituserenvironment yes\n');
+    const text = warnings.map((w) => w.message).join('\n');
+    assert.match(text, /NODE_OPTIONS/);
+    assert.match(text, /SSH_ORIGINAL_COMMAND/);
+    assert.match(text, /PermitUserEnvironment/);
+    assert.equal(readSshdWarnings('acceptenv LANG LC_*\npermituserenvironment no\n').length, 0);
   });
 });

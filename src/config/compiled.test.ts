@@ -1,0 +1,86 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compiledPathFor, loadCompiledConfig, readCapped, type Config } from './index.js';
+import { loadConfig, writeCompiledConfig } from './full.js';
+import { makeAttackHost } from '../../testkit/attack-config.js';
+import { serveOnce } from '../../testkit/serve-once.js';
+
+function fullLoad(path: string): Config {
+  const loaded = loadConfig(path);
+  assert.ok(loaded.ok);
+  return loaded.config;
+}
+
+function compile(path: string): void {
+  const source = readCapped(path);
+  assert.ok(!('error' in source));
+  writeCompiledConfig(fullLoad(path), source.bytes);
+}
+
+/** A plain, comparable picture of a config: Maps as entries, RegExps as their source. */
+function picture(config: Config): unknown {
+  return JSON.parse(
+    JSON.stringify(
+      { server: config.server, tokens: config.tokens, domains: config.domains },
+      (_key, value: unknown) => {
+        if (value instanceof RegExp) return value.source;
+        if (value !== null && typeof value === 'object' && typeof (value as { entries?: unknown }).entries === 'function' && !Array.isArray(value)) {
+          return [...(value as ReadonlyMap<string, unknown>).entries()];
+        }
+        return value;
+      },
+    ),
+  );
+}
+
+describe('compiled config', () => {
+  it('round-trips every field of a rich config exactly', () => {
+    const host = makeAttackHost();
+    compile(host.config);
+    const compiled = loadCompiledConfig(host.config);
+    assert.ok(compiled !== null);
+    assert.deepEqual(picture(compiled), picture(fullLoad(host.config)));
+  });
+
+  it('is used when current: the serve path answers from it (control for CFG-021..024)', async () => {
+    const host = makeAttackHost();
+    compile(host.config);
+    const compiledPath = compiledPathFor(host.config);
+    writeFileSync(compiledPath, readFileSync(compiledPath, 'utf8').replaceAll('status ok', 'from the compiled form'));
+    const result = await serveOnce(host.config, 'app status');
+    assert.equal(result.json?.stdout, 'from the compiled form\n');
+  });
+
+  it('is refused when missing, stale or of another format', () => {
+    const host = makeAttackHost();
+    assert.equal(loadCompiledConfig(host.config), null);
+    compile(host.config);
+    assert.notEqual(loadCompiledConfig(host.config), null);
+    const compiledPath = compiledPathFor(host.config);
+    const text = readFileSync(compiledPath, 'utf8');
+    writeFileSync(compiledPath, text.replace('portcullis-compiled-config/', 'portcullis-compiled-config/0'));
+    assert.equal(loadCompiledConfig(host.config), null);
+    writeFileSync(compiledPath, '{not json');
+    assert.equal(loadCompiledConfig(host.config), null);
+    writeFileSync(compiledPath, text);
+    writeFileSync(host.config, `${readFileSync(host.config, 'utf8')}\n# edited\n`);
+    assert.equal(loadCompiledConfig(host.config), null);
+  });
+
+  it('compiles patterns with the u flag on load', () => {
+    const host = makeAttackHost();
+    compile(host.config);
+    const spec = loadCompiledConfig(host.config)?.domains.get('app')?.actions.get('host')?.args.get('name');
+    assert.ok(spec?.type === 'string' && spec.pattern?.flags === 'u' && spec.pattern.test('a.b') && !spec.pattern.test('a b'));
+  });
+
+  it('writes the compiled form 0600 when the config holds inline secrets', () => {
+    const host = makeAttackHost();
+    compile(host.config);
+    const mode = readCapped(compiledPathFor(host.config));
+    assert.ok(!('error' in mode) && (mode.mode & 0o077) === 0);
+    assert.ok(join(host.dir, 'x'));
+  });
+});
