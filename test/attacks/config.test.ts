@@ -112,7 +112,7 @@ describe('attack catalog: CFG (configuration and setup), served in-process', () 
 
   it('CFG-023 ignores a compiled form that group or others can write', async () => {
     const host = makeAttackHost();
-    chmodSync(compileAndTamper(host), 0o666);
+    chmodSync(compileAndTamper(host), 0o620);
     assertOutcome(await serveOnce(host.config, 'app status'), ran('status ok\n'));
   });
 
