@@ -8,6 +8,21 @@ export const FLOOR_SCRIPT = `const { spawn } = require('node:child_process');
 spawn('/bin/true', [], { stdio: 'ignore' }).on('exit', (code) => process.stdout.write(JSON.stringify({ ok: code === 0 }) + '\\n'));
 `;
 
+/**
+ * The floor plus what the contract itself requires of any implementation: output captured
+ * through pipes in the action's own process group, a random request id and SHA-256 hashing.
+ * The gap between this and Portcullis is our own overhead.
+ */
+export const CONTRACT_FLOOR_SCRIPT = `const crypto = require('node:crypto');
+const { spawn } = require('node:child_process');
+const id = crypto.randomUUID();
+const hash = crypto.createHash('sha256');
+const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+child.stdout.on('data', (chunk) => hash.update(chunk));
+child.stderr.on('data', () => undefined);
+child.on('close', (code) => process.stdout.write(JSON.stringify({ id, ok: code === 0, sha256: hash.digest('hex') }) + '\\n'));
+`;
+
 /** Preloaded into every measured process alike: reports its peak RSS on stderr at exit. */
 export const RSS_REPORTER = {
   path: join('/tmp', `portcullis-bench-rss-${process.pid}.js`),

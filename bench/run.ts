@@ -11,7 +11,7 @@ import { loadConfig } from '../src/config/full.js';
 import { authorize, validateArgs } from '../src/policy/index.js';
 import { parseRequest } from '../src/request/index.js';
 import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
-import { generateConfig, FLOOR_SCRIPT, RSS_REPORTER } from './fixtures.js';
+import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER } from './fixtures.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     writeFileSync(RSS_REPORTER.path, RSS_REPORTER.source);
     const floor = join(dir, 'floor.js');
     writeFileSync(floor, FLOOR_SCRIPT);
+    const contractFloor = join(dir, 'contract-floor.js');
+    writeFileSync(contractFloor, CONTRACT_FLOOR_SCRIPT);
     const big = generateConfig(dir, 'big', 200);
     const demo = generateConfig(dir, 'demo', 5);
     const cold = generateConfig(dir, 'cold', 200, false);
@@ -89,6 +91,10 @@ async function main(): Promise<void> {
     const r1 = compare(serve(big, 'd0 a0'), floorRun);
     rows.push(row('200-action config, /bin/true action vs Node floor (time)', r1.a.ms, r1.b.ms, 'ms', '≤ 1.15'));
     rows.push(row('200-action config, /bin/true action vs Node floor (peak RSS)', r1.a.rssKb, r1.b.rssKb, 'KiB', '≤ 1.25'));
+    const r1b = compare(serve(big, 'd0 a0'), () => runOnce([contractFloor], {}));
+    rows.push(row('200-action config, /bin/true action vs contract floor (pipes, group, id, SHA-256)', r1b.a.ms, r1b.b.ms, 'ms', 'report'));
+    const r1c = compare(() => runOnce([contractFloor], {}), floorRun);
+    rows.push(row('contract floor vs Node floor: what capture, group, id and hashing cost', r1c.a.ms, r1c.b.ms, 'ms', 'report'));
     const r2 = compare(serve(demo, 'd0 a0'), floorRun);
     rows.push(row('5-action config, /bin/true action vs Node floor (time)', r2.a.ms, r2.b.ms, 'ms', '≤ 1.15'));
     const r3 = compare(serve(demo, 'help'), empty);

@@ -16,7 +16,9 @@ export function loadCold(): ColdModule {
     const { runInThisContext } = require('node:vm') as typeof import('node:vm');
     const { brotliDecompressSync } = require('node:zlib') as typeof import('node:zlib');
     const source = brotliDecompressSync(Buffer.from(PORTCULLIS_COLD_CHUNK, 'base64')).toString('utf8');
-    const factory = runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: 'portcullis-cold.js' }) as (
+    // `[function …][0]`, not `(function …)`: V8 compiles a parenthesised function eagerly,
+    // which costs about 8 ms more for this chunk.
+    const factory = runInThisContext(`[function (exports, require, module) {${source}\n}][0]`, { filename: 'portcullis-cold.js' }) as (
       exports: unknown,
       require: NodeJS.Require,
       module: { exports: ColdModule },
