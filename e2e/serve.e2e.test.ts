@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SshdHarness } from '../testkit/sshd.js';
+import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
+import { compiledPathFor } from '../src/config/index.js';
 import { fingerprintOf, makeFixture, type E2eFixture } from './fixture.js';
 
 let sshd: SshdHarness;
@@ -232,3 +233,23 @@ describe('e2e: concurrency', () => {
     for (const id of ids) assert.deepEqual(records.filter((rec) => rec.request_id === id).map((rec) => rec.event), ['decision', 'outcome']);
   });
 });
+
+describe('e2e: the compiled config through the real bundle', () => {
+  it('serves from the compiled form after check --compile, and from the source again once it is edited', async () => {
+    spawnSync(BUNDLE, ['check', '--config', fx.configPath, '--compile'], { stdio: 'ignore' });
+    const compiled = compiledPathFor(fx.configPath);
+    assert.ok(existsSync(compiled));
+    const original = readFileSync(fx.configPath, 'utf8');
+    try {
+      // Marks the compiled form, so the answer shows which one served the call.
+      writeFileSync(compiled, readFileSync(compiled, 'utf8').replaceAll('config-A', 'config-compiled'));
+      assert.equal((await sshd.ssh('reader', 't which')).json?.stdout, 'config-compiled\n');
+      writeFileSync(fx.configPath, original.replace('"config-A"', '"config-A2"'));
+      assert.equal((await sshd.ssh('reader', 't which')).json?.stdout, 'config-A2\n');
+    } finally {
+      writeFileSync(fx.configPath, original);
+      rmSync(compiled, { force: true });
+    }
+  });
+});
+

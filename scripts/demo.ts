@@ -3,23 +3,16 @@
  * real ssh calls, and their JSON. Cleans up after itself.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { compiledPathFor } from '../src/config/index.js';
+import { DEMO_DIR, prepareDemoDir, removeDemoDir } from '../testkit/demo-dir.js';
 import { BUNDLE, SshdHarness, type SshResult } from '../testkit/sshd.js';
 import { ensureSshd } from './ensure-sshd.js';
 
 const CONFIG = resolve(__dirname, '..', '..', 'config', 'demo.toml');
-const DEMO_DIR = '/tmp/portcullis-demo';
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
-
-function prepareDemoDir(): void {
-  rmSync(DEMO_DIR, { recursive: true, force: true });
-  mkdirSync(join(DEMO_DIR, 'logs'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(DEMO_DIR, 'logs', 'app.log'), 'GET / 200\nGET /health 200\nPOST /login 401\n');
-  writeFileSync(join(DEMO_DIR, 'deploy-bot.secret'), `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
-}
 
 function show(title: string, shown: string, result: SshResult): void {
   console.log(`\n${bold(`▶ ${title}`)}\n  $ ${shown}`);
@@ -32,6 +25,10 @@ function show(title: string, shown: string, result: SshResult): void {
 async function main(): Promise<void> {
   ensureSshd();
   prepareDemoDir();
+  // What an operator does after every edit: validate, and write the compiled form.
+  const checked = execFileSync(BUNDLE, ['check', '--config', CONFIG, '--compile'], { encoding: 'utf8' });
+  console.log(bold('$ portcullis check --config config/demo.toml --compile'));
+  console.log(checked.replace(/^/gm, '  ').trimEnd());
   const command = (options: string): string => `restrict,command="${BUNDLE} --config ${CONFIG} ${options}"`;
   const sshd = await SshdHarness.start([
     { name: 'reader', options: command('--level read --identity demo-reader') },
@@ -70,7 +67,8 @@ async function main(): Promise<void> {
     console.log(`\n${lines.length} audit records written to ${DEMO_DIR}/audit.jsonl.`);
   } finally {
     await sshd.stop();
-    rmSync(DEMO_DIR, { recursive: true, force: true });
+    removeDemoDir();
+    rmSync(compiledPathFor(CONFIG), { force: true });
   }
 }
 
