@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 
 /**
- * Fuzz budget: a short smoke run under `npm test`, as long as asked with FUZZ_RUNS.
+ * Fuzz budget: a short smoke run under `npm test`, as long as asked with FUZZ_RUNS. Targets
+ * whose iterations touch the disk or spawn processes divide FUZZ_RUNS by their `cost`.
  * The seed is printed, so any failure can be replayed with FUZZ_SEED.
  */
-export function fuzzParameters(target: string, smokeRuns: number): fc.Parameters<unknown> {
-  const numRuns = Number(process.env.FUZZ_RUNS) > 0 ? Number(process.env.FUZZ_RUNS) : smokeRuns;
+export function fuzzParameters(target: string, smokeRuns: number, cost = 1): fc.Parameters<unknown> {
+  const asked = Number(process.env.FUZZ_RUNS);
+  const numRuns = asked > 0 ? Math.max(1, Math.floor(asked / cost)) : smokeRuns;
   const seed = Number(process.env.FUZZ_SEED) || (Date.now() ^ (Math.random() * 0x100000000)) | 0;
   console.log(`fuzz ${target}: ${numRuns} runs, seed ${seed} (replay with FUZZ_SEED=${seed})`);
   return { numRuns, seed, endOnFailure: true };

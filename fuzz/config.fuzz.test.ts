@@ -46,6 +46,6 @@ it('fuzz config loader: random and mutated TOML never throws; every problem name
         assert.ok(problem.path.length > 0 && problem.message.length > 0);
       }
     }),
-    fuzzParameters('config loader', 300),
+    fuzzParameters('config loader', 300, 10),
   );
 });

@@ -73,7 +73,7 @@ it('fuzz the whole serve path in-process: exactly one valid JSON line out, never
       assert.ok(!stderr.includes('    at '), 'a stack trace reached stderr');
       if (response.error) assert.equal(stderr.split('\n')[0]?.startsWith(`portcullis: ${response.error.code}: `), true);
     }),
-    fuzzParameters('serve path', 150),
+    fuzzParameters('serve path', 150, 100),
   );
   for (const line of readFileSync(config.audit, 'utf8').split('\n').filter(Boolean)) {
     const record = JSON.parse(line) as { event: string };
