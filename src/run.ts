@@ -24,9 +24,6 @@ export interface ServeIO {
   writeStderr(text: string): void;
 }
 
-/** The largest request any config may allow; enforced before the config is read. */
-const HARD_MAX_REQUEST_BYTES = 65536;
-
 /**
  * Serves one request (CONTRACT §2–§8) and returns the exit status. Knows the order of the
  * stages; every failure becomes exactly one JSON line, one stderr line and an audit record.
@@ -114,13 +111,16 @@ class RequestSession {
       return this.refuse({ code: 'bad_request', message: 'no command given', hint: 'no command given; try: ssh <host> help' });
     }
     this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
-    const maxBytes = Math.min(this.config.server.maxRequestBytes, HARD_MAX_REQUEST_BYTES);
-    const parsed = parseRequest(rawRequest, maxBytes);
+    const parsed = parseRequest(rawRequest, this.config.server.maxRequestBytes);
     if (!parsed.ok) return this.refuse(parsed.error);
     const request = parsed.value;
-    this.subject.request = capForLog(request.commandText);
-    this.subject.domain = request.domain;
-    this.subject.action = request.action;
+    // SECURITY: mask before any refusal can be logged: a caller refused for its level, tags
+    // or proof still must not put a sensitive value into the audit log.
+    this.maskSensitive(request);
+    if (request.builtin === null) {
+      this.subject.domain = request.domain;
+      this.subject.action = request.action;
+    }
 
     if (request.proofFields !== null) {
       const granted = authenticate(this.config, request.proofFields, request.commandText, this.clientAddress, this.io.now());
@@ -160,7 +160,6 @@ class RequestSession {
     const authorized = authorize(this.config, request.domain, actionName, this.caller);
     if (!authorized.ok) return this.refuse(authorized.error);
     const action = authorized.value;
-    this.maskSensitive(request, action);
 
     const values = validateArgs(action, request.args);
     if (!values.ok) return this.refuse(values.error);
@@ -227,12 +226,17 @@ class RequestSession {
     return result.aborted ? 125 : executedExitStatus(result.exitCode);
   }
 
-  /** Masks sensitive values in the logged request text and arguments. */
-  private maskSensitive(request: ParsedRequest, action: ActionConfig): void {
+  /**
+   * Masks sensitive values in the logged request text and arguments. The action is looked
+   * up whatever the caller's rights, since this runs before authorization.
+   */
+  private maskSensitive(request: ParsedRequest): void {
+    // SECURITY: Map lookups: the names come from the network.
+    const specs = request.action === null ? undefined : this.config.domains.get(request.domain)?.actions.get(request.action)?.args;
     let text = request.commandText;
     const args = Object.create(null) as Record<string, string>;
     for (const arg of [...request.args].reverse()) {
-      const sensitive = action.args.get(arg.key)?.sensitive === true;
+      const sensitive = specs?.get(arg.key)?.sensitive === true;
       if (sensitive) text = `${text.slice(0, arg.start)}${arg.key}=***${text.slice(arg.end)}`;
       args[arg.key] ??= sensitive ? '***' : capForLog(arg.value, 256);
     }

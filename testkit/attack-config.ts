@@ -67,6 +67,14 @@ env = { PASSWORD = "{password}" }
 [domains.app.actions.login.args.password]
 type = "string"
 sensitive = true
+[domains.app.actions.rotate]
+description = "Rotate a key (admin, sensitive)"
+level = "admin"
+exec = ["/bin/true"]
+env = { KEY = "{key}" }
+[domains.app.actions.rotate.args.key]
+type = "string"
+sensitive = true
 [domains.app.actions.flag]
 description = "A boolean"
 level = "read"
@@ -170,6 +178,15 @@ description = "Billing only"
 level = "read"
 tags = ["billing"]
 exec = ["/bin/echo", "private"]
+[domains.shared.actions.vault]
+description = "Billing only, sensitive"
+level = "read"
+tags = ["billing"]
+exec = ["/bin/true"]
+env = { PIN = "{pin}" }
+[domains.shared.actions.vault.args.pin]
+type = "string"
+sensitive = true
 `;
   const config = writeFileWithMode(join(dir, 'config.toml'), serverTable(dir, serverExtra) + body, 0o600);
   return { dir, config, root, audit: () => readAudit(join(dir, 'audit.jsonl')) };

@@ -82,4 +82,20 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
     const result = await serveOnce(broken.config, 'app status');
     assertOutcome(result, refused('service_unavailable'));
   });
+
+  const refusedPaths: ReadonlyArray<readonly [string, string, string, string]> = [
+    ['OUT-011', 'masks a sensitive value when the caller lacks the level (insufficient_level)', 'app rotate key=k3y-under-level', 'insufficient_level'],
+    ['OUT-012', 'masks a sensitive value when the proof is refused (auth_failed)', `+token=bot +ts=1 +nonce=${'a'.repeat(32)} +proof=${'b'.repeat(64)} app rotate key=k3y-bad-proof`, 'auth_failed'],
+    ['OUT-013', 'masks a sensitive value when tags hide the action (unknown_action)', 'shared vault pin=p1n-hidden', 'unknown_action'],
+  ];
+  for (const [id, attack, request, code] of refusedPaths) {
+    it(`${id} ${attack}`, async () => {
+      const secret = /=([a-z0-9-]+-(?:level|proof|hidden))$/.exec(request)?.[1] ?? 'missing';
+      const result = await serveOnce(host.config, request, { argv: ['--level', 'read'] });
+      assert.equal(result.json?.error?.code, code);
+      assert.ok(!auditText().includes(secret), `${secret} reached the audit log`);
+      assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
+    });
+  }
 });
+
