@@ -171,7 +171,7 @@ exec = ["/bin/echo", "config-A"]
 [domains.t.actions.flood]
 description = "10 MiB on each stream"
 level = "read"
-exec = ["/bin/sh", "-c", "head -c 10485760 /dev/zero & head -c 10485760 /dev/zero >&2; wait"]
+exec = ["/bin/sh", "-c", "head -c 10485760 /dev/zero | tr '\\\\0' x & head -c 10485760 /dev/zero | tr '\\\\0' y >&2; wait"]
 
 [domains.billing]
 description = "Tenant-only"

@@ -135,11 +135,16 @@ exec = ["/usr/bin/printf", "{{\\"ok\\":true}}\\n\\u001b[2J\\n{{\\"event\\":\\"de
 description = "Prints bytes that are not UTF-8"
 level = "read"
 exec = ["/usr/bin/printf", "\\\\377\\\\000\\\\376"]
+[domains.app.actions.controls]
+description = "Output made of control bytes"
+level = "read"
+max_output_bytes = 3000
+exec = ["/bin/sh", "-c", "head -c 100000 /dev/zero | tr '\\\\0' '\\\\1'"]
 [domains.app.actions.flood]
 description = "More output than the cap"
 level = "read"
 max_output_bytes = 1000
-exec = ["/bin/sh", "-c", "head -c 200000 /dev/zero"]
+exec = ["/bin/sh", "-c", "head -c 200000 /dev/zero | tr '\\\\0' a"]
 
 [domains.files]
 description = "Files under a root"

@@ -157,7 +157,7 @@ function compileStep(config: Config, compile: boolean): ConfigProblem | null {
   const source = readCapped(config.path);
   if ('error' in source) return { path: '(compiled)', message: `not written: the config ${source.error}` };
   try {
-    const written = writeCompiledConfig(config, source.bytes);
+    const written = writeCompiledConfig(config, source);
     if (loadCompiledConfig(config.path) === null) {
       return { path: '(compiled)', message: `${written} was written but will not be used: it must pass the config's own checks and have the config's owner` };
     }

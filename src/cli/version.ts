@@ -1,5 +1,7 @@
-/** Version and usage text of the bundle. */
-export const VERSION = '0.1.0';
+/** Usage text of the bundle. */
+import { VERSION } from '../version.js';
+
+export { VERSION };
 
 export const HELP_TEXT = `portcullis ${VERSION} — a restricted entry point for SSH service accounts
 

@@ -4,7 +4,7 @@ import { describeFsError } from './_permissions.js';
 export const MAX_CONFIG_BYTES = 1048576;
 
 /** Reads a whole file through one descriptor (one consistent version), with a size cap. */
-export function readCapped(path: string, maxBytes = MAX_CONFIG_BYTES): { bytes: Buffer; mode: number; uid: number } | { error: string } {
+export function readCapped(path: string, maxBytes = MAX_CONFIG_BYTES): { bytes: Buffer; mode: number; uid: number; gid: number } | { error: string } {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r');
@@ -17,7 +17,7 @@ export function readCapped(path: string, maxBytes = MAX_CONFIG_BYTES): { bytes: 
       if (n === 0) break;
       offset += n;
     }
-    return { bytes: buffer.subarray(0, offset), mode: stats.mode, uid: stats.uid };
+    return { bytes: buffer.subarray(0, offset), mode: stats.mode, uid: stats.uid, gid: stats.gid };
   } catch (error) {
     return { error: `cannot be read: ${describeFsError(error)}` };
   } finally {

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { compiledPathFor, loadCompiledConfig, readCapped, type Config } from './index.js';
 import { loadConfig, writeCompiledConfig } from './full.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
@@ -16,7 +15,7 @@ function fullLoad(path: string): Config {
 function compile(path: string): void {
   const source = readCapped(path);
   assert.ok(!('error' in source));
-  writeCompiledConfig(fullLoad(path), source.bytes);
+  writeCompiledConfig(fullLoad(path), source);
 }
 
 /** A plain, comparable picture of a config: Maps as entries, RegExps as their source. */
@@ -76,11 +75,14 @@ describe('compiled config', () => {
     assert.ok(spec?.type === 'string' && spec.pattern?.flags === 'u' && spec.pattern.test('a.b') && !spec.pattern.test('a b'));
   });
 
-  it('writes the compiled form 0600 when the config holds inline secrets', () => {
-    const host = makeAttackHost();
-    compile(host.config);
-    const mode = readCapped(compiledPathFor(host.config));
-    assert.ok(!('error' in mode) && (mode.mode & 0o077) === 0);
-    assert.ok(join(host.dir, 'x'));
-  });
+  for (const mode of [0o600, 0o640, 0o400]) {
+    it(`is readable by exactly those who can read the config (config mode ${mode.toString(8)})`, () => {
+      const host = makeAttackHost();
+      chmodSync(host.config, mode);
+      compile(host.config);
+      const compiled = statSync(compiledPathFor(host.config));
+      assert.equal(compiled.mode & 0o777, mode);
+      assert.equal(compiled.uid, statSync(host.config).uid);
+    });
+  }
 });

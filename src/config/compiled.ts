@@ -1,9 +1,10 @@
 import { nodeCrypto } from '../builtins.js';
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { checkSecureFile } from './_permissions.js';
 import { readCapped } from './_read.js';
 import { isInlineSecret } from './_secrets.js';
 import { compiledPathFor } from './path.js';
+import { VERSION } from '../version.js';
 import { LazyMap } from './lazy-map.js';
 import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './types.js';
 
@@ -12,7 +13,8 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './ty
  * SHA-256 of the exact source bytes it came from. Serving from it skips TOML and zod; it is
  * trusted only under the config's own checks plus the same owner as the config.
  */
-const FORMAT = 'portcullis-compiled-config/2';
+// The release is part of the format: an upgrade may tighten the rules a config passed.
+const FORMAT = `portcullis-compiled-config/2/${VERSION}`;
 
 type Serialized = Omit<Config, 'server' | 'tokens' | 'domains'> & {
   server: Omit<Config['server'], 'env'> & { env: Array<[string, string]> };
@@ -35,13 +37,36 @@ export function sha256Hex(bytes: Buffer): string {
   return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Writes the compiled form of a validated config atomically; returns the path written. */
-export function writeCompiledConfig(config: Config, sourceBytes: Buffer): string {
+/** The config file as read for compiling: its bytes and who may read it. */
+export interface CompileSource {
+  readonly bytes: Buffer;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Writes the compiled form of a validated config atomically; returns the path written.
+ * SECURITY: it holds everything the config does (env values, argv), so exactly those who
+ * may read the config may read it: same owner, same group, the config's read bits.
+ */
+export function writeCompiledConfig(config: Config, source: CompileSource): string {
   const inline = [...config.tokens.values()].some((token) => isInlineSecret(token.secretSpec));
-  const file: CompiledFile = { format: FORMAT, source_sha256: sha256Hex(sourceBytes), inline_secrets: inline, config: serialize(config) };
+  const file: CompiledFile = { format: FORMAT, source_sha256: sha256Hex(source.bytes), inline_secrets: inline, config: serialize(config) };
   const target = compiledPathFor(config.path);
   const temporary = `${target}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(file), { mode: inline ? 0o600 : 0o644 });
+  const fd = openSync(temporary, 'wx', 0o600);
+  try {
+    const bytes = Buffer.from(JSON.stringify(file), 'utf8');
+    for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
+    if (process.getuid?.() === 0) fchownSync(fd, source.uid, source.gid);
+    fchmodSync(fd, source.mode & 0o644);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temporary);
+    throw error;
+  }
+  closeSync(fd);
   renameSync(temporary, target);
   return target;
 }

@@ -60,15 +60,35 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Lossless output (CONTRACT §7.1): valid UTF-8 as text, anything else as base64. A cut at
- * the cap that splits a character is trimmed back to the last whole one first.
+ * the cap that splits a character is trimmed back to the last whole one first. Text that
+ * JSON would escape into more characters than base64 takes is sent as base64 too (ADR
+ * 0010), so an answer never grows past 4/3 of the cap: 64 MiB of control bytes would
+ * otherwise become 384 MiB of JSON and overflow V8's string limit.
  */
 export function encodeOutput(stream: CapturedStream): { text: string; encoding: 'utf-8' | 'base64' } {
   const bytes = stream.truncated ? trimPartialCharacter(stream.kept) : stream.kept;
-  try {
-    return { text: UTF8.decode(bytes), encoding: 'utf-8' };
-  } catch {
-    return { text: stream.kept.toString('base64'), encoding: 'base64' };
+  if (jsonEscapedLength(bytes) <= base64Length(stream.kept.length)) {
+    try {
+      return { text: UTF8.decode(bytes), encoding: 'utf-8' };
+    } catch {
+      // Not UTF-8: base64 below.
+    }
   }
+  return { text: stream.kept.toString('base64'), encoding: 'base64' };
+}
+
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+/** An upper bound of the JSON string length of these bytes as text (UTF-8 never expands). */
+function jsonEscapedLength(bytes: Buffer): number {
+  let length = bytes.length;
+  for (const byte of bytes) {
+    if (byte === 0x22 || byte === 0x5c || byte === 0x0a || byte === 0x09 || byte === 0x0d || byte === 0x08 || byte === 0x0c) length += 1;
+    else if (byte < 0x20) length += 5;
+  }
+  return length;
 }
 
 function trimPartialCharacter(bytes: Buffer): Buffer {

@@ -37,8 +37,8 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
     assert.equal(result.json?.stdout_truncated, true);
     assert.equal(result.json?.stdout_bytes, 200000);
     const outcome = host.audit().find((r) => r.request_id === result.json?.request_id && r.event === 'outcome');
-    assert.equal(outcome?.stdout_sha256, createHash('sha256').update(Buffer.alloc(200000)).digest('hex'));
-    assert.ok(!JSON.stringify(outcome).includes('\\u0000'), 'no output body in the audit log');
+    assert.equal(outcome?.stdout_sha256, createHash('sha256').update(Buffer.alloc(200000, 'a')).digest('hex'));
+    assert.ok(!JSON.stringify(outcome).includes('aaaa'), 'no output body in the audit log');
   });
 
   it('OUT-005 masks a sensitive value in the audit request and args', async () => {
@@ -97,5 +97,13 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
       assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
     });
   }
+
+  it('OUT-014 keeps the answer within 4/3 of the cap when output is all control bytes', async () => {
+    const result = await serveOnce(host.config, 'app controls');
+    assert.equal(result.json?.stdout_encoding, 'base64');
+    assert.equal(String(result.json?.stdout).length, 4000);
+    assert.deepEqual(Buffer.from(String(result.json?.stdout), 'base64'), Buffer.alloc(3000, 1));
+    assert.ok(result.stdout.length < 6000);
+  });
 });
 
