@@ -188,3 +188,22 @@ describe('authenticate: the state directory', () => {
     assert.equal(reasonOf(attempt(config, signed())), 'service_unavailable:');
   });
 });
+
+describe('authenticate: the state directory does not grow for names that never failed', () => {
+  it('creates no counter for subjects that are only checked, and removes empty ones', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { config, dir } = setup();
+    for (let i = 0; i < 4; i++) attempt(config, signed({ token: `ghost${i}`, ts: T0 + i }), T0 + i, '192.0.2.200');
+    const failures = join(dir, 'state', 'failures');
+    // One address and the names that failed before the address was locked out (3).
+    assert.equal(readdirSync(failures).length, 4);
+    for (let i = 0; i < 5; i++) attempt(config, signed({ token: `fresh${i}` }), T0 + 10, '192.0.2.200');
+    assert.equal(readdirSync(failures).length, 4, 'locked-out attempts created counters');
+    attempt(config, signed({ ts: T0 + 1000 }), T0 + 1000, '192.0.2.201');
+    assert.equal(readdirSync(failures).length, 4);
+    // ghost0's old counter is pruned when next checked, then its new failure recreates it,
+    // beside the new address: .200, ghost1, ghost2, .201, ghost0.
+    attempt(config, signed({ token: 'ghost0', ts: T0 + 1000 }), T0 + 1000, '192.0.2.201');
+    assert.equal(readdirSync(failures).length, 5);
+  });
+});

@@ -38,8 +38,10 @@ export function authenticate(
     maxFailures: config.server.maxAuthFailures,
     lockoutSeconds: config.server.lockoutSeconds,
   };
-  const subjects: LockoutSubject[] = [{ kind: 'token', value: proof.token }];
+  // The address first: a client that is locked out learns nothing about token names.
+  const subjects: LockoutSubject[] = [];
   if (clientAddress !== null) subjects.push({ kind: 'address', value: clientAddress });
+  subjects.push({ kind: 'token', value: proof.token });
   for (const subject of subjects) {
     const locked = isLockedOut(policy, subject, nowMs);
     if (typeof locked === 'object') return serviceUnavailable(locked.error);

@@ -1,6 +1,7 @@
-import { nodeCrypto } from '../builtins.js';
-import { closeSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCrypto } from '../builtins.js';
+import { describeFsError } from '../config/index.js';
 import { ensurePrivateDir } from './state-dir.js';
 
 export interface LockoutPolicy {
@@ -12,27 +13,34 @@ export interface LockoutPolicy {
 /** A subject whose failures are counted: a token name or a client address. */
 export type LockoutSubject = { readonly kind: 'token' | 'address'; readonly value: string };
 
-function subjectDir(policy: LockoutPolicy, subject: LockoutSubject): { path: string } | { error: string } {
-  const id = nodeCrypto().createHash('sha256').update(`${subject.kind}\n${subject.value}`).digest('hex').slice(0, 40);
-  return ensurePrivateDir(policy.stateDir, join('failures', id));
+function subjectName(subject: LockoutSubject): string {
+  return nodeCrypto().createHash('sha256').update(`${subject.kind}\n${subject.value}`).digest('hex').slice(0, 40);
 }
 
 /**
  * Whether a subject is locked out (CONTRACT §5 step 4): `maxFailures` failures within
  * `lockoutSeconds`, until `lockoutSeconds` after the last one. Each failure is its own
- * file, so concurrent processes never lose a count.
+ * file, so concurrent processes never lose a count. Reading creates nothing, so callers
+ * cannot fill the state directory with names that never failed.
  */
 export function isLockedOut(policy: LockoutPolicy, subject: LockoutSubject, nowMs: number): boolean | { error: string } {
-  const dir = subjectDir(policy, subject);
-  if ('error' in dir) return dir;
+  const root = ensurePrivateDir(policy.stateDir, 'failures');
+  if ('error' in root) return root;
+  const dir = join(root.path, subjectName(subject));
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (error) {
+    return describeFsError(error) === 'ENOENT' ? false : { error: `failure counter: ${describeFsError(error)}` };
+  }
   const windowMs = policy.lockoutSeconds * 1000;
   const times: number[] = [];
-  for (const entry of readdirSync(dir.path)) {
+  for (const entry of entries) {
     const time = Number(entry.split('-')[0]);
-    if (!Number.isSafeInteger(time)) continue;
-    if (time < nowMs - 2 * windowMs) unlinkQuietly(join(dir.path, entry));
-    else times.push(time);
+    if (Number.isSafeInteger(time) && time >= nowMs - 2 * windowMs) times.push(time);
+    else unlinkQuietly(join(dir, entry));
   }
+  if (times.length === 0) removeQuietly(dir);
   if (times.length < policy.maxFailures) return false;
   const last = Math.max(...times);
   if (nowMs - last >= windowMs) return false;
@@ -40,13 +48,15 @@ export function isLockedOut(policy: LockoutPolicy, subject: LockoutSubject, nowM
 }
 
 export function recordFailure(policy: LockoutPolicy, subject: LockoutSubject, nowMs: number): true | { error: string } {
-  const dir = subjectDir(policy, subject);
-  if ('error' in dir) return dir;
+  const root = ensurePrivateDir(policy.stateDir, 'failures');
+  if ('error' in root) return root;
+  const dir = join(root.path, subjectName(subject));
   try {
-    closeSync(openSync(join(dir.path, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600));
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    closeSync(openSync(join(dir, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600));
     return true;
   } catch (error) {
-    return { error: `failure counter: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+    return { error: `failure counter: ${describeFsError(error)}` };
   }
 }
 
@@ -55,5 +65,13 @@ function unlinkQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // Pruned by another process.
+  }
+}
+
+function removeQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty any more (another process just failed), or already gone.
   }
 }
