@@ -6,9 +6,14 @@ import { parseInvocation } from './invocation/index.js';
 import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
+let answered = false;
+
 async function main(): Promise<number> {
+  // Node's spawn copies NODE_V8_COVERAGE into any explicit child environment; the
+  // environment of an action must be exactly the configured one (CONTRACT §7.1).
+  delete process.env.NODE_V8_COVERAGE;
   const env = process.env;
-  const invocation = parseInvocation(process.argv.slice(2), env);
+  const invocation = parseInvocation(process.argv.slice(2), env, process.argv[1]);
   switch (invocation.mode) {
     case 'version':
       process.stdout.write(`portcullis ${VERSION}\n`);
@@ -29,7 +34,10 @@ async function main(): Promise<number> {
         pid: process.pid,
         now: () => Date.now(),
         abort: watchForAbort(),
-        writeStdout: (text) => process.stdout.write(text),
+        writeStdout: (text) => {
+          answered = true;
+          process.stdout.write(text);
+        },
         writeStderr: (text) => process.stderr.write(text),
       });
   }
@@ -62,11 +70,16 @@ function accountName(): string {
 process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 
-main().then(
-  (status) => process.exit(status),
-  () => {
+/** Last resort for a bug: one answer at most, never a stack trace. */
+function failHard(): void {
+  if (!answered) {
+    answered = true;
     process.stdout.write('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
     process.stderr.write('portcullis: service_unavailable: service unavailable\n');
-    process.exit(129);
-  },
-);
+  }
+  process.exit(129);
+}
+process.on('uncaughtException', failHard);
+process.on('unhandledRejection', failHard);
+
+main().then((status) => process.exit(status), failHard);

@@ -20,6 +20,8 @@ export function readBoundedStdin(stream: Readable, maxBytes: number, timeoutMs: 
       stream.off('data', onData);
       stream.off('end', onEnd);
       stream.off('error', onError);
+      // Stays for good: an error after we stopped reading must not crash us.
+      stream.on('error', () => undefined);
       stream.pause();
       resolve(result);
     };

@@ -121,6 +121,9 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
     };
     child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+    // A read error ends the stream like EOF; without a listener it would crash us.
+    child.stdout?.on('error', () => undefined);
+    child.stderr?.on('error', () => undefined);
     for (const stream of [child.stdout, child.stderr]) {
       stream?.once('close', () => {
         openPipes -= 1;
@@ -132,6 +135,10 @@ export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecRes
     });
     child.once('exit', (code, signal) => {
       exited = { code, signal };
+      // The action has ended: nothing may now turn it into a timeout or an abort.
+      clearTimeout(timeout);
+      clearTimeout(watchdogTimer);
+      options.abort.removeEventListener('abort', onAbort);
       // Whatever the main process left in its group dies with it.
       killGroup('SIGKILL');
       if (openPipes === 0) settle(exitFields());

@@ -24,7 +24,7 @@ const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
  * subcommand or an option: subcommands are read only from the operator's argv, and the
  * request is only ever SSH_ORIGINAL_COMMAND or the string after a final `-c`.
  */
-export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Invocation {
+export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, selfPath = 'portcullis'): Invocation {
   const first = argv[0];
   if (first === 'check' || first === 'sign') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };
@@ -51,7 +51,17 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
     if ('error' in merged) return badOptions(merged.error, argv);
     return { mode: 'serve', options: finish(merged.values), request: original };
   }
+  // Forms A+B with no client command: sshd runs the forced line through the login shell and
+  // leaves SSH_ORIGINAL_COMMAND unset. The line names Portcullis itself; it is no request,
+  // and since a client could send the same text in form B, none of its options apply.
+  if (dashC !== null && namesSelf(dashC, selfPath)) return { mode: 'serve', options: finish(base.values), request: null };
   return { mode: 'serve', options: finish(base.values), request: dashC };
+}
+
+function namesSelf(line: string, selfPath: string): boolean {
+  const first = line.trim().split(/[ \t]+/)[0] ?? '';
+  const name = first.slice(first.lastIndexOf('/') + 1);
+  return first === selfPath || name === 'portcullis' || name === 'portcullis.js' || name === selfPath.slice(selfPath.lastIndexOf('/') + 1);
 }
 
 type OptionValues = Partial<Record<'config' | 'level' | 'identity' | 'tags' | 'diagnostic', string>>;

@@ -1,8 +1,9 @@
 /**
  * The raw request as the audit log may hold it after a grammar error: the value of every
- * `+proof=` word replaced by `***` (CONTRACT §8). Applied to text that failed to parse, so it
- * masks up to the next whitespace, quotes included.
+ * `+proof=` word replaced by `***` (CONTRACT §8). The text failed to parse, so words cannot
+ * be trusted: quoting can hide the field name (`'+proof'=…`). So every run of 64 hex
+ * digits, the only shape a valid proof has, is masked as well.
  */
 export function maskProofInRawRequest(raw: string): string {
-  return raw.replace(/\+proof=[^ \t]*/gi, '+proof=***');
+  return raw.replace(/\+proof=[^ \t]*/gi, '+proof=***').replace(/[0-9a-f]{64}/gi, '***');
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { runAction } from '../../src/exec/index.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
@@ -80,4 +81,26 @@ describe('attack catalog: EXE (spawn, environment, timeout, process groups)', ()
     assert.equal(outcome?.error, 'aborted');
     assert.equal(answer?.error, undefined, 'an abort is not reported as a timeout');
   });
+
+  it('EXE-012 keeps NODE_V8_COVERAGE out of the child, although Node\'s spawn copies it', async () => {
+    const coverage = makeAttackHost().dir;
+    const child = spawnSync(BUNDLE, ['--level', 'read'], {
+      env: { PATH: '/usr/bin:/bin', PORTCULLIS_CONFIG: host.config, SSH_ORIGINAL_COMMAND: 'app env', NODE_V8_COVERAGE: coverage },
+      encoding: 'utf8',
+    });
+    const answer = parseSingleJsonLine(child.stdout);
+    assert.equal(answer?.ok, true);
+    assert.ok(!String(answer?.stdout).includes('NODE_V8_COVERAGE'));
+  });
+
+  it('EXE-013 never reports an action that exited before its deadline as a timeout', async () => {
+    const result = await runAction(
+      { file: '/bin/sh', args: ['-c', 'setsid sleep 3 & sleep 0.25'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 300, maxOutputBytes: 1000 },
+      { stdin: null, killGraceMs: 100, abort: new AbortController().signal },
+    );
+    spawnSync('pkill', ['-f', '^sleep 3$']);
+    // If the machine was slow and the deadline came first, the shell was killed: no exit code.
+    assert.ok(!(result.exitCode === 0 && result.timedOut), 'an action that exited 0 in time was called a timeout');
+  });
 });
+

@@ -105,5 +105,11 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
     assert.deepEqual(Buffer.from(String(result.json?.stdout), 'base64'), Buffer.alloc(3000, 1));
     assert.ok(result.stdout.length < 6000);
   });
+
+  it('OUT-015 masks a proof hidden behind a quoted field name in a request the grammar refused', async () => {
+    const proof = 'cd'.repeat(32);
+    await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'e'.repeat(32)} '+proof'=${proof} +proof=x app status`);
+    assert.ok(!auditText().includes(proof), 'the proof reached the audit log');
+  });
 });
 
