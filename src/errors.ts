@@ -82,6 +82,11 @@ export function serviceUnavailable(detail: string): { ok: false; error: Failure 
   return fail('service_unavailable', SERVICE_UNAVAILABLE_MESSAGE, { detail });
 }
 
+/** The Node error code (`ENOENT`, `EACCES`, …) of a failed system call, for messages. */
+export function errorCode(error: unknown): string {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error';
+}
+
 export function assertNever(value: never): never {
   throw new Error(`unreachable: ${String(value)}`);
 }

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
+import { assertNever } from './errors.js';
 import { parseInvocation } from './invocation/index.js';
 import { serve } from './run.js';
 
@@ -40,6 +41,8 @@ async function main(): Promise<number> {
         },
         writeStderr: (text) => process.stderr.write(text),
       });
+    default:
+      return assertNever(invocation);
   }
 }
 

@@ -6,7 +6,7 @@ import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, 
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { readBoundedStdin, runAction, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
-import { AuditLog, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
+import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
 import { maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
 
@@ -217,11 +217,7 @@ class RequestSession {
       return answer(this.io, errorResponse(this.requestId, failure, { domain: action.domain, action: action.name }, this.options.diagnostic), failure, this.options.diagnostic);
     }
     const response = executedResponse(this.requestId, action.domain, action.name, result);
-    if (result.timedOut) {
-      this.io.writeStdout(responseLine(response));
-      this.io.writeStderr(stderrLine({ code: 'timeout', message: 'the action did not finish within its timeout' }, false));
-      return ERROR_INFO.timeout.exit;
-    }
+    if (result.timedOut) return answer(this.io, response, TIMEOUT_FAILURE, false);
     this.io.writeStdout(responseLine(response));
     return result.aborted ? 125 : executedExitStatus(result.exitCode);
   }

@@ -1,6 +1,6 @@
 import { resolveSecret, type Config } from '../config/index.js';
 import { fail, ok, serviceUnavailable, type AuthFailureReason, type Failure, type Level, type Result } from '../errors.js';
-import type { ProofFields } from '../request/index.js';
+import { isIdentifier, type ProofFields } from '../request/index.js';
 import { isLockedOut, recordFailure, type LockoutPolicy, type LockoutSubject } from './lockout.js';
 import { proofMatches, proofMessage } from './proof.js';
 import { claimNonce } from './replay-store.js';
@@ -85,7 +85,7 @@ function verify(config: Config, proof: WellFormedProof, commandText: string, now
 function wellFormed(fields: ProofFields): WellFormedProof | null {
   const { token, ts, nonce, proof } = fields;
   if (token === undefined || ts === undefined || nonce === undefined || proof === undefined) return null;
-  if (!/^[a-z][a-z0-9_-]{0,63}$/.test(token)) return null;
+  if (!isIdentifier(token)) return null;
   if (!/^(0|[1-9][0-9]{0,11})$/.test(ts)) return null;
   if (!/^[0-9a-fA-F]{16,64}$/.test(nonce)) return null;
   if (!/^[0-9a-fA-F]{64}$/.test(proof)) return null;

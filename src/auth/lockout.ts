@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeCrypto } from '../builtins.js';
-import { describeFsError } from '../config/index.js';
+import { errorCode } from '../errors.js';
 import { ensurePrivateDir } from './state-dir.js';
 
 export interface LockoutPolicy {
@@ -31,7 +31,7 @@ export function isLockedOut(policy: LockoutPolicy, subject: LockoutSubject, nowM
   try {
     entries = readdirSync(dir);
   } catch (error) {
-    return describeFsError(error) === 'ENOENT' ? false : { error: `failure counter: ${describeFsError(error)}` };
+    return errorCode(error) === 'ENOENT' ? false : { error: `failure counter: ${errorCode(error)}` };
   }
   const windowMs = policy.lockoutSeconds * 1000;
   const times: number[] = [];
@@ -56,7 +56,7 @@ export function recordFailure(policy: LockoutPolicy, subject: LockoutSubject, no
     closeSync(openSync(join(dir, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600));
     return true;
   } catch (error) {
-    return { error: `failure counter: ${describeFsError(error)}` };
+    return { error: `failure counter: ${errorCode(error)}` };
   }
 }
 

@@ -1,6 +1,7 @@
 import { nodeCrypto } from '../builtins.js';
 import { closeSync, futimesSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorCode } from '../errors.js';
 import { ensurePrivateDir } from './state-dir.js';
 
 export type ClaimResult = 'claimed' | 'replayed' | { error: string };
@@ -20,8 +21,8 @@ export function claimNonce(stateDir: string, token: string, nonce: string, windo
     futimesSync(fd, nowMs / 1000, nowMs / 1000);
     closeSync(fd);
   } catch (error) {
-    if (error instanceof Error && 'code' in error && error.code === 'EEXIST') return 'replayed';
-    return { error: `replay store: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+    if (errorCode(error) === 'EEXIST') return 'replayed';
+    return { error: `replay store: ${errorCode(error)}` };
   }
   pruneOlderThan(dir.path, nowMs - 2 * windowSeconds * 1000);
   return 'claimed';

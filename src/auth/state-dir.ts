@@ -1,5 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorCode } from '../errors.js';
 
 /**
  * Makes sure the state directory and one subdirectory exist, are ours and are private:
@@ -18,6 +19,6 @@ export function ensurePrivateDir(stateDir: string, sub: string): { path: string 
     }
     return { path };
   } catch (error) {
-    return { error: `state dir ${path} is unusable: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+    return { error: `state dir ${path} is unusable: ${errorCode(error)}` };
   }
 }

@@ -1,5 +1,6 @@
 import { accessSync, constants, closeSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { readSshdWarnings } from './_sshd-warnings.js';
@@ -100,7 +101,7 @@ function auditLogProblem(path: string): string | null {
     closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND));
     return null;
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) return `${path} is not appendable`;
+    if (errorCode(error) !== 'ENOENT') return `${path} is not appendable`;
   }
   try {
     accessSync(dirname(path), constants.W_OK | constants.X_OK);
@@ -118,7 +119,7 @@ function stateDirProblem(path: string): string | null {
     accessSync(path, constants.W_OK | constants.X_OK);
     return null;
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'ENOENT')) return `${path} is not usable`;
+    if (errorCode(error) !== 'ENOENT') return `${path} is not usable`;
   }
   try {
     accessSync(dirname(path), constants.W_OK | constants.X_OK);
@@ -163,6 +164,6 @@ function compileStep(config: Config, compile: boolean): ConfigProblem | null {
     }
     return null;
   } catch (error) {
-    return { path: '(compiled)', message: `not written: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+    return { path: '(compiled)', message: `not written: ${errorCode(error)}` };
   }
 }

@@ -2,7 +2,7 @@ import { nodeCrypto } from '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { computeProof, proofMessage } from '../auth/index.js';
 import { stripOneNewline } from '../config/index.js';
-import { parseRequest } from '../request/index.js';
+import { isIdentifier, parseRequest } from '../request/index.js';
 
 interface SignIO {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -88,7 +88,7 @@ function parseSignArgs(args: readonly string[]): SignArgs | { error: string } {
     values[name] = value;
   }
   const token = values.token;
-  if (token === undefined || !/^[a-z][a-z0-9_-]{0,63}$/.test(token)) return { error: '--token NAME is required (a token name)' };
+  if (token === undefined || !isIdentifier(token)) return { error: '--token NAME is required (a token name)' };
   if ((values['secret-file'] === undefined) === (values['secret-env'] === undefined)) {
     return { error: 'give exactly one of --secret-file and --secret-env' };
   }

@@ -1,5 +1,6 @@
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { errorCode } from '../errors.js';
 
 /**
  * StrictModes-like checks (CONTRACT §4.6): the file and every directory above it must be
@@ -14,7 +15,7 @@ export function checkSecureFile(path: string, options: { secret: boolean }): str
     real = realpathSync(path);
     stats = statSync(real);
   } catch (error) {
-    return [`cannot be read: ${describeFsError(error)}`];
+    return [`cannot be read: ${errorCode(error)}`];
   }
   if (!stats.isFile()) return ['is not a regular file'];
   const uid = process.getuid?.() ?? 0;
@@ -37,10 +38,6 @@ export function checkSecureFile(path: string, options: { secret: boolean }): str
   return problems;
 }
 
-export function describeFsError(error: unknown): string {
-  if (error instanceof Error && 'code' in error && typeof error.code === 'string') return error.code;
-  return 'unknown error';
-}
 
 function modeText(stats: Stats): string {
   return (stats.mode & 0o7777).toString(8).padStart(4, '0');

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { describeFsError } from './_permissions.js';
+import { errorCode } from '../errors.js';
 
 export const MAX_CONFIG_BYTES = 1048576;
 
@@ -19,7 +19,7 @@ export function readCapped(path: string, maxBytes = MAX_CONFIG_BYTES): { bytes: 
     }
     return { bytes: buffer.subarray(0, offset), mode: stats.mode, uid: stats.uid, gid: stats.gid };
   } catch (error) {
-    return { error: `cannot be read: ${describeFsError(error)}` };
+    return { error: `cannot be read: ${errorCode(error)}` };
   } finally {
     if (fd !== undefined) closeSync(fd);
   }

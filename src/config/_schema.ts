@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { IDENTIFIER } from '../request/index.js';
 
 /** The shape of a configuration file (CONTRACT §4). Cross-field rules live in _compile.ts. */
 
-const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const identifier = z.string().regex(IDENTIFIER, 'must be a name of lowercase letters, digits, - and _, starting with a letter (at most 64)');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { checkSecureFile, describeFsError } from './_permissions.js';
+import { errorCode } from '../errors.js';
+import { checkSecureFile } from './_permissions.js';
 
 export const MIN_SECRET_BYTES = 16;
 const MAX_SECRET_FILE_BYTES = 65536;
@@ -25,7 +26,7 @@ export function resolveSecret(spec: string): { secret: Buffer } | { error: strin
       if (content.length > MAX_SECRET_FILE_BYTES) return { error: `secret file is larger than ${MAX_SECRET_FILE_BYTES} bytes` };
       secret = stripOneNewline(content);
     } catch (error) {
-      return { error: `secret file cannot be read: ${describeFsError(error)}` };
+      return { error: `secret file cannot be read: ${errorCode(error)}` };
     }
   } else if (spec.startsWith('b64:')) {
     const text = spec.slice(4);

@@ -1,3 +1,4 @@
+import { isIdentifier } from '../request/index.js';
 import type { Template, TemplatePart } from './types.js';
 
 /** Placeholders every action may use besides its declared arguments (CONTRACT §4.4). */
@@ -20,7 +21,7 @@ export function parseTemplate(source: string): { template: Template } | { error:
     } else if (ch === '{') {
       const close = source.indexOf('}', i + 1);
       const name = close < 0 ? '' : source.slice(i + 1, close);
-      if (!/^[a-z][a-z0-9_-]{0,63}$/.test(name)) {
+      if (!isIdentifier(name)) {
         return { error: `has a malformed placeholder at offset ${i}; write {{ and }} for literal braces` };
       }
       if (literal) parts.push({ literal });

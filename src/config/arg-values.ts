@@ -1,3 +1,4 @@
+import { assertNever } from '../errors.js';
 import type { ArgSpec } from './types.js';
 
 /**
@@ -17,6 +18,8 @@ export function checkArgValue(spec: ArgSpec, value: string): { value: string } |
       return value === 'true' || value === 'false' ? { value } : { error: 'must be true or false' };
     case 'path':
       return checkRelativePath(value);
+    default:
+      return assertNever(spec);
   }
 }
 

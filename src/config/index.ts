@@ -2,7 +2,7 @@
 export { DEFAULT_CONFIG_PATH, compiledPathFor, resolveConfigPath } from './path.js';
 export { loadCompiledConfig, sha256Hex } from './compiled.js';
 export { checkArgValue, checkRelativePath } from './arg-values.js';
-export { checkSecureFile, describeFsError } from './_permissions.js';
+export { checkSecureFile } from './_permissions.js';
 export { readCapped } from './_read.js';
 export { resolveSecret, stripOneNewline } from './_secrets.js';
 export { BUILTIN_PLACEHOLDERS } from './_template.js';

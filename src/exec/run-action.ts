@@ -26,7 +26,7 @@ export interface ExecOptions {
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */
 const PIPE_DRAIN_MS = 100;
-/** Actions that end sooner never pay for a watchdog process (see _watchdog.ts). */
+/** Actions that end sooner never pay for a watchdog process (ADR 0006). */
 const WATCHDOG_AFTER_MS = 50;
 
 /**
@@ -35,121 +35,144 @@ const WATCHDOG_AFTER_MS = 50;
  * main process leaves in its group killed as soon as it exits.
  */
 export function runAction(plan: ExecPlan, options: ExecOptions): Promise<ExecResult> {
-  const started = process.hrtime.bigint();
-  const stdout = new StreamCapture(plan.maxOutputBytes);
-  const stderr = new StreamCapture(plan.maxOutputBytes);
-  const elapsedMs = (): number => Number((process.hrtime.bigint() - started) / 1_000_000n);
-  const result = (fields: Partial<ExecResult>): ExecResult => ({
-    spawnError: null,
-    exitCode: null,
-    signal: null,
-    timedOut: false,
-    aborted: false,
-    durationMs: elapsedMs(),
-    stdout: stdout.finish(),
-    stderr: stderr.finish(),
-    ...fields,
-  });
+  return new Promise((resolve) => new RunningAction(plan, options, resolve).start());
+}
 
-  if (options.abort.aborted) return Promise.resolve(result({ aborted: true }));
+/** One action's life: every timer and listener it sets is cleared in one place, settle(). */
+class RunningAction {
+  private readonly started = process.hrtime.bigint();
+  private readonly stdout: StreamCapture;
+  private readonly stderr: StreamCapture;
+  private child: ChildProcess | null = null;
+  private timedOut = false;
+  private aborted = false;
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private openPipes = 2;
+  private settled = false;
+  private watchdog: GroupWatchdog | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
 
-  let child: ChildProcess;
-  try {
-    child = nodeChildProcess().spawn(plan.file, plan.args, {
-      shell: false,
-      detached: true,
-      cwd: plan.cwd,
-      env: plan.env,
-      stdio: [options.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
-  } catch (error) {
-    return Promise.resolve(result({ spawnError: error instanceof Error ? error.message : 'spawn failed' }));
+  constructor(
+    private readonly plan: ExecPlan,
+    private readonly options: ExecOptions,
+    private readonly resolve: (result: ExecResult) => void,
+  ) {
+    this.stdout = new StreamCapture(plan.maxOutputBytes);
+    this.stderr = new StreamCapture(plan.maxOutputBytes);
   }
 
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let aborted = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-    let openPipes = 2;
-    let settled = false;
-    let drainTimer: NodeJS.Timeout | undefined;
-    const exitFields = (): Partial<ExecResult> => ({ exitCode: exited?.code ?? null, signal: exited?.signal ?? null, timedOut, aborted });
-
-    const killGroup = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        // Negative pid: the whole process group the child leads (detached: true → setsid).
-        process.kill(-child.pid, signal);
-      } catch {
-        // ESRCH: the group is already gone.
-      }
-    };
-    const terminate = (): void => {
-      killGroup('SIGTERM');
-      if (options.killGraceMs === 0) killGroup('SIGKILL');
-      else killTimer ??= setTimeout(() => killGroup('SIGKILL'), options.killGraceMs);
-    };
-    const timeout = setTimeout(() => {
-      // An abort already under way is the reason the action ends, not the clock.
-      if (!aborted) timedOut = true;
-      terminate();
-    }, plan.timeoutMs);
-    const onAbort = (): void => {
-      if (!timedOut) aborted = true;
-      terminate();
-    };
-    options.abort.addEventListener('abort', onAbort);
-    let watchdog: GroupWatchdog | null = null;
-    const watchdogTimer = setTimeout(() => {
-      if (child.pid !== undefined) watchdog = GroupWatchdog.start(child.pid);
-    }, WATCHDOG_AFTER_MS);
-
-    const settle = (fields: Partial<ExecResult>): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timeout);
-      clearTimeout(killTimer);
-      clearTimeout(drainTimer);
-      clearTimeout(watchdogTimer);
-      watchdog?.release();
-      options.abort.removeEventListener('abort', onAbort);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      resolve(result(fields));
-    };
-    child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
-    // A read error ends the stream like EOF; without a listener it would crash us.
-    child.stdout?.on('error', () => undefined);
-    child.stderr?.on('error', () => undefined);
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.once('close', () => {
-        openPipes -= 1;
-        if (openPipes === 0 && exited !== null) settle(exitFields());
+  start(): void {
+    if (this.options.abort.aborted) return this.settle({ aborted: true });
+    let child: ChildProcess;
+    try {
+      child = nodeChildProcess().spawn(this.plan.file, this.plan.args, {
+        shell: false,
+        detached: true,
+        cwd: this.plan.cwd,
+        env: this.plan.env,
+        stdio: [this.options.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+    } catch (error) {
+      return this.settle({ spawnError: error instanceof Error ? error.message : 'spawn failed' });
     }
+    this.child = child;
+    this.options.abort.addEventListener('abort', this.onAbort);
+    this.later(this.plan.timeoutMs, this.onTimeout);
+    this.later(WATCHDOG_AFTER_MS, () => {
+      if (child.pid !== undefined) this.watchdog = GroupWatchdog.start(child.pid);
+    });
+    this.capture(child.stdout, this.stdout);
+    this.capture(child.stderr, this.stderr);
     child.once('error', (error) => {
-      if (child.pid === undefined) settle({ spawnError: error.message });
+      if (child.pid === undefined) this.settle({ spawnError: error.message });
     });
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      // The action has ended: nothing may now turn it into a timeout or an abort.
-      clearTimeout(timeout);
-      clearTimeout(watchdogTimer);
-      options.abort.removeEventListener('abort', onAbort);
-      // Whatever the main process left in its group dies with it.
-      killGroup('SIGKILL');
-      if (openPipes === 0) settle(exitFields());
-      // A process that escaped the group (setsid) may still hold the pipes: answer anyway.
-      else drainTimer = setTimeout(() => settle(exitFields()), PIPE_DRAIN_MS);
-    });
-    if (options.stdin !== null && child.stdin) {
-      child.stdin.on('error', () => {
-        // EPIPE: the program did not read all of its input; that is its business.
-      });
-      child.stdin.end(options.stdin);
+    child.once('exit', this.onExit);
+    if (this.options.stdin !== null && child.stdin) {
+      // EPIPE: the program did not read all of its input; that is its business.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(this.options.stdin);
     }
-  });
+  }
+
+  private capture(stream: NodeJS.ReadableStream | null, into: StreamCapture): void {
+    stream?.on('data', (chunk: Buffer) => into.push(chunk));
+    // A read error ends the stream like EOF; without a listener it would crash us.
+    stream?.on('error', () => undefined);
+    stream?.once('close', () => {
+      this.openPipes -= 1;
+      if (this.openPipes === 0 && this.exited !== null) this.settle(this.exitFields());
+    });
+  }
+
+  private readonly onTimeout = (): void => {
+    // An abort already under way is the reason the action ends, not the clock.
+    if (!this.aborted) this.timedOut = true;
+    this.terminate();
+  };
+
+  private readonly onAbort = (): void => {
+    if (!this.timedOut) this.aborted = true;
+    this.terminate();
+  };
+
+  private readonly onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    this.exited = { code, signal };
+    // The action has ended: nothing may now turn it into a timeout or an abort.
+    this.stopTimersAndListeners();
+    // Whatever the main process left in its group dies with it.
+    this.killGroup('SIGKILL');
+    if (this.openPipes === 0) this.settle(this.exitFields());
+    // A process that escaped the group (setsid) may still hold the pipes: answer anyway.
+    else this.later(PIPE_DRAIN_MS, () => this.settle(this.exitFields()));
+  };
+
+  private terminate(): void {
+    this.killGroup('SIGTERM');
+    if (this.options.killGraceMs === 0) this.killGroup('SIGKILL');
+    else this.later(this.options.killGraceMs, () => this.killGroup('SIGKILL'));
+  }
+
+  private killGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      // Negative pid: the whole process group the child leads (detached: true → setsid).
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  private later(ms: number, callback: () => void): void {
+    this.timers.push(setTimeout(callback, ms));
+  }
+
+  private stopTimersAndListeners(): void {
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+    this.options.abort.removeEventListener('abort', this.onAbort);
+  }
+
+  private exitFields(): Partial<ExecResult> {
+    return { exitCode: this.exited?.code ?? null, signal: this.exited?.signal ?? null, timedOut: this.timedOut, aborted: this.aborted };
+  }
+
+  private settle(fields: Partial<ExecResult>): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.stopTimersAndListeners();
+    this.watchdog?.release();
+    this.child?.stdout?.destroy();
+    this.child?.stderr?.destroy();
+    this.resolve({
+      spawnError: null,
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      aborted: false,
+      durationMs: Number((process.hrtime.bigint() - this.started) / 1_000_000n),
+      stdout: this.stdout.finish(),
+      stderr: this.stderr.finish(),
+      ...fields,
+    });
+  }
 }

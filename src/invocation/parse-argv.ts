@@ -1,4 +1,5 @@
 import type { Level } from '../errors.js';
+import { isIdentifier } from '../request/index.js';
 
 /** Options of serve mode; they come only from the operator's argv (CONTRACT §2.1). */
 export interface ServeOptions {
@@ -17,7 +18,6 @@ export type Invocation =
 
 const LEVELS: readonly string[] = ['read', 'ops', 'admin'];
 const VALUE_OPTIONS = new Set(['--config', '--level', '--identity', '--tags']);
-const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /**
  * Decides what this run is from argv and the environment. A request never selects a
@@ -95,7 +95,7 @@ function checkOptionValue(key: 'config' | 'level' | 'identity' | 'tags', value: 
   if (key === 'level' && !LEVELS.includes(value)) return `bad level ${JSON.stringify(value.slice(0, 16))}`;
   if (key === 'config' && !value.startsWith('/')) return '--config needs an absolute path';
   if (key === 'identity' && !/^[\x21-\x7e]{1,128}$/.test(value)) return '--identity must be 1..128 printable ASCII characters';
-  if (key === 'tags' && value !== '' && !value.split(',').every((tag) => IDENTIFIER.test(tag))) return '--tags must be a comma list of names';
+  if (key === 'tags' && value !== '' && !value.split(',').every(isIdentifier)) return '--tags must be a comma list of names';
   return null;
 }
 

@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import type { Decision, ErrorCode, Level } from '../errors.js';
+import { errorCode, type Decision, type ErrorCode, type Level } from '../errors.js';
 
 /** Who asked for what: the fields shared by a request's decision and outcome records (CONTRACT §8). */
 export interface AuditSubject {
@@ -61,7 +61,7 @@ export class AuditLog {
       const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
       return { log: new AuditLog(fd) };
     } catch (error) {
-      return { error: `audit log ${path} cannot be opened: ${error instanceof Error && 'code' in error ? String(error.code) : 'error'}` };
+      return { error: `audit log ${path} cannot be opened: ${errorCode(error)}` };
     }
   }
 

@@ -26,6 +26,9 @@ export function errorResponse(requestId: string, failure: Failure, where: { doma
   return response;
 }
 
+/** The refusal an action that ran out of time carries, in its answer and on stderr. */
+export const TIMEOUT_FAILURE: Failure = { code: 'timeout', message: 'the action did not finish within its timeout' };
+
 /** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
 export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): Response {
   const stdout = encodeOutput(result.stdout);
@@ -48,7 +51,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
     stdout_truncated: result.stdout.truncated,
     stderr_truncated: result.stderr.truncated,
   };
-  if (result.timedOut) response.error = { code: 'timeout', message: `the action did not finish within its timeout` };
+  if (result.timedOut) response.error = { code: TIMEOUT_FAILURE.code, message: TIMEOUT_FAILURE.message };
   return response;
 }
 

@@ -1,6 +1,7 @@
 /** Request grammar stage (CONTRACT §3): raw request text in, ParsedRequest or bad_request out. */
 export {
   BUILTIN_NAMES,
+  IDENTIFIER,
   MAX_ARGUMENTS,
   PROOF_FIELD_NAMES,
   isBuiltinName,

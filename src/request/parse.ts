@@ -38,7 +38,8 @@ export interface ParsedRequest {
   readonly builtin: BuiltinCall | null;
 }
 
-const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
+/** Domains, actions, argument keys, tokens and tags (CONTRACT §3.3). */
+export const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
 
 export function isIdentifier(text: string): boolean {
   return IDENTIFIER.test(text);
