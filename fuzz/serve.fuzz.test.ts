@@ -2,10 +2,8 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { parseInvocation } from '../src/invocation/index.js';
-import { serve } from '../src/run.js';
+import { serveOnce } from '../testkit/serve-once.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../testkit/tmp.js';
 import { fuzzParameters, hostileText } from './_budget.js';
 
@@ -49,27 +47,13 @@ it('fuzz the whole serve path in-process: exactly one valid JSON line out, never
     fc.tuple(fc.constantFrom('app run', 'app admin', 'app file', 'help app', 'whoami', 'list', 'app __proto__', 'constructor x'), hostileText(12)).map(([a, b]) => `${a} ${b}`),
   );
   await fc.assert(
-    fc.asyncProperty(requests, fc.constantFrom(['--level', 'read'], ['--level', 'admin'], ['--level', 'bogus'], ['-c']), async (request, argv) => {
-      const env = { PORTCULLIS_CONFIG: config.path, SSH_ORIGINAL_COMMAND: request };
-      let stdout = '';
-      let stderr = '';
-      const invocation = parseInvocation(argv, env);
-      assert.ok(invocation.mode === 'serve' || invocation.mode === 'bad-options');
-      const status = await serve(invocation, {
-        env,
-        stdin: () => Readable.from([]),
-        user: 'fuzz',
-        pid: process.pid,
-        now: () => Date.now(),
-        abort: new AbortController().signal,
-        writeStdout: (text) => (stdout += text),
-        writeStderr: (text) => (stderr += text),
-      });
+    fc.asyncProperty(requests, fc.constantFrom(['--level', 'read'], ['--level', 'admin'], ['--level', 'bogus']), async (request, argv) => {
+      const { status, stdout, stderr } = await serveOnce(config.path, request, { argv });
       assert.ok(stdout.endsWith('\n') && stdout.indexOf('\n') === stdout.length - 1, `not one line: ${JSON.stringify(stdout)}`);
       const response = JSON.parse(stdout) as { v: number; ok: boolean; request_id: string; error?: { code: string } };
       assert.equal(response.v, 1);
       assert.equal(typeof response.ok, 'boolean');
-      assert.ok(Number.isInteger(status) && status >= 0 && status <= 133);
+      assert.ok(status !== null && Number.isInteger(status) && status >= 0 && status <= 133);
       assert.ok(!stderr.includes('    at '), 'a stack trace reached stderr');
       if (response.error) assert.equal(stderr.split('\n')[0]?.startsWith(`portcullis: ${response.error.code}: `), true);
     }),
