@@ -8,7 +8,7 @@ import { readBoundedStdin, runAction, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
-import { maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
+import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
 
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
 export interface ServeIO {
@@ -30,22 +30,16 @@ export interface ServeIO {
  */
 export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'bad-options' }>, io: ServeIO): Promise<number> {
   const requestId = nodeCrypto().randomUUID();
-  if (invocation.mode === 'bad-options') {
-    const failure = serviceUnavailable(`options: ${invocation.detail}`).error;
-    return answer(io, errorResponse(requestId, failure, {}, invocation.diagnostic), failure, invocation.diagnostic);
-  }
+  // Failures before the audit log is open cannot be audited (ADR 0002).
+  if (invocation.mode === 'bad-options') return unavailable(io, requestId, `options: ${invocation.detail}`, invocation.diagnostic);
   const { options } = invocation;
   const loaded = loadServingConfig(resolveConfigPath(options.config, io.env));
   if (!loaded.ok) {
-    const failure = serviceUnavailable(`config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`).error;
-    return answer(io, errorResponse(requestId, failure, {}, options.diagnostic), failure, options.diagnostic);
+    return unavailable(io, requestId, `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, options.diagnostic);
   }
   const config = loaded.config;
   const opened = AuditLog.open(config.server.auditLog);
-  if ('error' in opened) {
-    const failure = serviceUnavailable(opened.error).error;
-    return answer(io, errorResponse(requestId, failure, {}, options.diagnostic), failure, options.diagnostic);
-  }
+  if ('error' in opened) return unavailable(io, requestId, opened.error, options.diagnostic);
   const session = new RequestSession(requestId, config, options, opened.log, io);
   try {
     return await session.run(invocation.request);
@@ -60,6 +54,12 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
 function loadServingConfig(path: string): LoadResult {
   const compiled = loadCompiledConfig(path);
   return compiled !== null ? { ok: true, config: compiled, warnings: [] } : loadCold().loadConfig(path);
+}
+
+/** Answers service_unavailable; the detail reaches the client only under --diagnostic. */
+function unavailable(io: ServeIO, requestId: string, detail: string, diagnostic: boolean): number {
+  const failure = serviceUnavailable(detail).error;
+  return answer(io, errorResponse(requestId, failure, {}, diagnostic), failure, diagnostic);
 }
 
 function answer(io: ServeIO, response: Response, failure: Failure | null, diagnostic: boolean): number {
@@ -108,7 +108,7 @@ class RequestSession {
 
   async run(rawRequest: string | null): Promise<number> {
     if (rawRequest === null) {
-      return this.refuse({ code: 'bad_request', message: 'no command given', hint: 'no command given; try: ssh <host> help' });
+      return this.refuse({ code: 'bad_request', message: 'no command given', hint: NO_COMMAND_HINT });
     }
     this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
     const parsed = parseRequest(rawRequest, this.config.server.maxRequestBytes);
@@ -265,14 +265,13 @@ class RequestSession {
   }
 
   private auditUnavailable(): number {
-    const failure = serviceUnavailable('the audit decision record could not be written').error;
-    return answer(this.io, errorResponse(this.requestId, failure, {}, this.options.diagnostic), failure, this.options.diagnostic);
+    return unavailable(this.io, this.requestId, 'the audit decision record could not be written', this.options.diagnostic);
   }
 
   /** Anything thrown is a bug: answer service_unavailable, never with a stack trace. */
   internalError(error: unknown): number {
-    const failure = serviceUnavailable(`internal error: ${error instanceof Error ? error.message : 'unknown'}`).error;
-    if (!this.decided) this.decide('deny', failure);
-    return answer(this.io, errorResponse(this.requestId, failure, {}, this.options.diagnostic), failure, this.options.diagnostic);
+    const detail = `internal error: ${error instanceof Error ? error.message : 'unknown'}`;
+    if (!this.decided) this.decide('deny', serviceUnavailable(detail).error);
+    return unavailable(this.io, this.requestId, detail, this.options.diagnostic);
   }
 }

@@ -49,7 +49,8 @@ export function isBuiltinName(name: string): name is BuiltinName {
   return (BUILTIN_NAMES as readonly string[]).includes(name);
 }
 
-const NO_COMMAND_HINT = 'no command given; try: ssh <host> help';
+/** The hint for a connection that sent no command (CONTRACT §2.1). */
+export const NO_COMMAND_HINT = 'no command given; try: ssh <host> help';
 
 /**
  * Parses a request (CONTRACT §3). Never throws; every refusal is `bad_request` with the
