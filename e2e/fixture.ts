@@ -108,7 +108,7 @@ exec = ["/bin/sh", "-c", "sleep 300 & echo $!"]
 [domains.t.actions.escape]
 description = "A grandchild escapes the process group and holds the pipes"
 level = "read"
-exec = ["/bin/sh", "-c", "setsid sleep 30 & echo started"]
+exec = ["/bin/sh", "-c", "setsid sleep 30 & echo $!"]
 
 [domains.t.actions.cat]
 description = "Echo stdin"

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE, SshdHarness, runProcess } from '../testkit/sshd.js';
@@ -35,8 +35,10 @@ async function startSleeper(seconds: number): Promise<{ client: ReturnType<typeo
   const decision = await until(() => fx.auditRecords().slice(before).find((r) => r.event === 'decision' && r.request === `t sleep seconds=${seconds}`), 10000);
   assert.ok(decision, 'no decision record');
   const sleepPid = await until(() => {
-    const out = execFileSync('pgrep', ['-f', `^/bin/sleep ${seconds}$`], { encoding: 'utf8' }).trim().split('\n')[0];
-    return out ? Number(out) : undefined;
+    // pgrep exits 1 when nothing matches yet: keep waiting. Only children of this Portcullis count.
+    const found = spawnSync('pgrep', ['-P', String(decision.pid), '-f', `^/bin/sleep ${seconds}$`], { encoding: 'utf8' });
+    const pid = Number(found.stdout.trim().split('\n')[0]);
+    return found.status === 0 && pid > 1 ? pid : undefined;
   }, 5000);
   assert.ok(sleepPid, 'the action did not start');
   return { client, portcullisPid: Number(decision.pid), sleepPid };
@@ -159,11 +161,12 @@ describe('attack catalog: REL (robustness through a real sshd)', () => {
   it('REL-009 refuses scp and sftp clients; nothing is written', async () => {
     const key = join(sshd.dir, 'client_reader');
     const common = ['-F', '/dev/null', '-i', key, '-P', String(sshd.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
-    const scp = await runProcess('scp', ['-O', ...common, fx.configPath, 'root@127.0.0.1:/tmp/portcullis-scp-target'], undefined, 20000);
+    const [scpTarget, sftpTarget] = [join(fx.dir, 'scp-target'), join(fx.dir, 'sftp-target')];
+    const scp = await runProcess('scp', ['-O', ...common, fx.configPath, `root@127.0.0.1:${scpTarget}`], undefined, 20000);
     assert.notEqual(scp.status, 0);
-    const sftp = await runProcess('sftp', [...common, '-b', '-', 'root@127.0.0.1'], 'put /etc/hostname /tmp/portcullis-sftp-target\n', 20000);
+    const sftp = await runProcess('sftp', [...common, '-b', '-', 'root@127.0.0.1'], `put /etc/hostname ${sftpTarget}\n`, 20000);
     assert.notEqual(sftp.status, 0);
-    assert.equal(existsSync('/tmp/portcullis-scp-target') || existsSync('/tmp/portcullis-sftp-target'), false);
+    assert.equal(existsSync(scpTarget) || existsSync(sftpTarget), false);
     const requests = fx.auditRecords().map((rec) => String(rec.request));
     assert.ok(requests.some((q) => q.startsWith('scp ')) && requests.some((q) => q === 'internal-sftp'));
   });

@@ -19,6 +19,9 @@ export function makeAttackHost(serverExtra = 'id = "attack-host"'): AttackHost {
   mkdirSync(join(root, 'sub'), { recursive: true });
   mkdirSync(join(dir, 'allow-evil'));
   writeFileSync(join(root, 'notes.txt'), 'inside the root\n');
+  writeFileSync(join(root, 'sub', 'x'), 'in sub\n');
+  mkdirSync(join(root, '%2e%2e'));
+  writeFileSync(join(root, '%2e%2e', 'x.txt'), 'a literal %2e%2e directory\n');
   writeFileSync(join(dir, 'allow-evil', 'loot.txt'), 'outside the root\n');
   writeFileSync(join(dir, 'secret.txt'), 'top secret\n');
   symlinkSync('/etc', join(root, 'etc-link'));
@@ -127,6 +130,11 @@ description = "Ignores SIGTERM"
 level = "read"
 timeout = 1
 exec = ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"]
+[domains.app.actions.patient]
+description = "Ignores SIGTERM, long timeout; prints its pid first"
+level = "read"
+timeout = 30
+exec = ["/bin/sh", "-c", "echo $$; trap '' TERM; while :; do sleep 1; done"]
 [domains.app.actions.forge]
 description = "Prints text that looks like an answer and a log line"
 level = "read"

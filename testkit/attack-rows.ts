@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import type { SshResult } from './sshd.js';
 
 /** What an attack row expects: a refusal code, or an action that ran with this stdout. */
-export type Expected = { readonly code: string; readonly exit: number; readonly reason?: string } | { readonly ran: string; readonly exit: number };
+export type Expected =
+  | { readonly code: string; readonly exit: number; readonly reason?: string; readonly column?: number }
+  | { readonly ran: string; readonly exit: number };
 
 /** Asserts one answer against its row: one JSON line, the code or output, the exit status. */
 export function assertOutcome(result: SshResult, expected: Expected): void {
@@ -13,6 +15,7 @@ export function assertOutcome(result: SshResult, expected: Expected): void {
     assert.equal(result.json.error?.code, expected.code, `answer ${result.stdout}`);
     assert.ok(result.stderr.startsWith(`portcullis: ${expected.code}: `), `stderr ${JSON.stringify(result.stderr)}`);
     if (expected.reason !== undefined) assert.equal(result.json.error?.reason, expected.reason);
+    if (expected.column !== undefined) assert.equal(result.json.error?.column, expected.column);
   } else {
     assert.equal(result.json.stdout, expected.ran, `answer ${result.stdout}`);
   }
@@ -38,3 +41,6 @@ export const refused = (code: string, reason?: string): Expected => {
 };
 
 export const ran = (stdout: string, exit = 0): Expected => ({ ran: stdout, exit });
+
+/** A grammar refusal at a given column. */
+export const badRequestAt = (column: number): Expected => ({ ...refused('bad_request'), column });

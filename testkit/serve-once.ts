@@ -7,6 +7,8 @@ export interface ServeOnceOptions {
   readonly argv?: readonly string[];
   readonly env?: Record<string, string>;
   readonly stdin?: Buffer | string;
+  /** Replaces the stdin stream altogether (to simulate a failure). */
+  readonly stdinStream?: () => Readable;
 }
 
 /**
@@ -22,7 +24,7 @@ export async function serveOnce(configPath: string, request: string | null, opti
   let stderr = '';
   const status = await serve(invocation, {
     env,
-    stdin: () => Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+    stdin: options.stdinStream ?? (() => Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)])),
     user: 'attacker',
     pid: process.pid,
     now: () => Date.now(),

@@ -20,15 +20,10 @@ function reject(request: string, column?: number): void {
 }
 
 describe('parseRequest: unquoted shell metacharacters are refused with their column', () => {
-  const metacharacters = [';', '|', '&', '$', '`', '(', ')', '<', '>', '*', '?', '[', ']', '{', '}', '!', '\\', '\'x', '"x'];
-  for (const ch of [';', '|', '&', '$', '`', '(', ')', '<', '>', '*', '?', '[', ']', '{', '}', '!', '\\']) {
+  // A lone quote is refused too: as an unterminated quote, at its own column.
+  for (const ch of [';', '|', '&', '$', '`', '(', ')', '<', '>', '*', '?', '[', ']', '{', '}', '!', '\\', "'", '"']) {
     it(`refuses bare ${JSON.stringify(ch)}`, () => reject(`app run x=a${ch}b`, 12));
   }
-  it('names the character and says this is not a shell', () => {
-    const result = parseRequest('app run x=1;reboot', MAX);
-    assert.ok(!result.ok && result.error.message.includes("';' at column 12"));
-  });
-  it('covers every listed metacharacter', () => assert.equal(metacharacters.length, 19));
 });
 
 describe('parseRequest: quoting forms', () => {

@@ -17,8 +17,8 @@ const ROWS: ReadonlyArray<readonly [string, string, () => string[], Expected]> =
   ['AUTH-002', 'refuses a proof signed for another command', () => [sign('app status').replace('app status', 'app deploy')], refused('auth_failed', 'invalid')],
   ['AUTH-003', 'refuses a proof signed for another server id', () => [sign('app deploy', { serverId: 'other-host' })], refused('auth_failed', 'invalid')],
   ['AUTH-004', 'refuses an unknown token name', () => [sign('app deploy', { token: 'ghost' })], refused('auth_failed', 'invalid')],
-  ['AUTH-005', 'refuses a proof older than the window', () => [sign('app deploy', { ts: now() - 121 })], refused('auth_failed', 'stale')],
-  ['AUTH-006', 'refuses a proof dated beyond the window ahead', () => [sign('app deploy', { ts: now() + 121 })], refused('auth_failed', 'stale')],
+  ['AUTH-005', 'refuses a proof older than the window', () => [sign('app deploy', { ts: now() - 125 })], refused('auth_failed', 'stale')],
+  ['AUTH-006', 'refuses a proof dated beyond the window ahead', () => [sign('app deploy', { ts: now() + 125 })], refused('auth_failed', 'stale')],
   ['AUTH-007', 'refuses partial proof fields', () => [`+token=bot +ts=${now()} app deploy`], refused('auth_failed', 'malformed')],
   ['AUTH-008', 'refuses a proof field placed after the domain', () => [`app +token=bot deploy`], refused('bad_request')],
   ['AUTH-009', 'refuses a repeated proof field', () => [`+token=bot +token=admin app deploy`], refused('bad_request')],
@@ -52,7 +52,7 @@ describe('attack catalog: AUTH (token proofs), served in-process', () => {
     const line = sign('app deploy');
     await serveOnce(host.config, line);
     await serveOnce(host.config, line);
-    await serveOnce(host.config, `${line} extra`);
+    await serveOnce(host.config, line.replace('app deploy', 'app status'));
     const log = JSON.stringify(host.audit());
     const proof = /\+proof=([0-9a-f]{64})/.exec(line)?.[1] ?? 'missing';
     assert.ok(!log.includes(proof), 'the proof reached the audit log');
@@ -66,4 +66,11 @@ describe('attack catalog: AUTH (token proofs), served in-process', () => {
     assert.deepEqual(unknown.json?.error, wrong.json?.error);
     assert.equal(unknown.stderr, wrong.stderr);
   });
+
+  it('AUTH-021 does not count malformed proofs towards lockout, so they cannot lock a token out', async () => {
+    const host = makeAttackHost('id = "attack-host"\nmax_auth_failures = 3');
+    for (let i = 0; i < 5; i++) assert.equal((await serveOnce(host.config, `+token=bot +ts=1 +nonce=zz app deploy`)).json?.error?.reason, 'malformed');
+    assertOutcome(await serveOnce(host.config, sign('app deploy'), { argv: ['--level', 'read'] }), ran('deployed stable\n'));
+  });
 });
+

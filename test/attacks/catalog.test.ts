@@ -4,8 +4,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REPO = join(__dirname, '..', '..', '..');
-const ID = /\b(?:INJ|AUTH|CFG|POL|EXE|OUT|REL)-\d{3}\b/g;
-// This file names no IDs itself; the pattern above is built so that it matches none.
+// An ID counts only where it opens a string, as in a test name or a row: `'INJ-001'`,
+// `'OUT-011 masks…'`, `` `CFG-021 …` ``. A mention in a comment does not make a test.
+const ID = /(?<=['"`])(?:INJ|AUTH|CFG|POL|EXE|OUT|REL)-\d{3}(?=['"` ])/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

@@ -20,8 +20,10 @@ type Setup = (host: AttackHost) => { config: string; options?: ServeOnceOptions 
 
 /** Every row must answer service_unavailable (129) with no server detail, and run nothing. */
 const ROWS: ReadonlyArray<readonly [string, string, Setup]> = [
-  ['CFG-001', 'refuses to serve from a group-writable config (0664)', (h) => (chmodSync(h.config, 0o664), { config: h.config })],
-  ['CFG-002', 'refuses to serve from a world-writable config (0666)', (h) => (chmodSync(h.config, 0o666), { config: h.config })],
+  // 0620 and 0602: writable by group or others, yet not readable by others, so the
+  // inline-secret rule (CFG-005) cannot be what refuses them.
+  ['CFG-001', 'refuses to serve from a group-writable config (0620)', (h) => (chmodSync(h.config, 0o620), { config: h.config })],
+  ['CFG-002', 'refuses to serve from a config writable by others (0602)', (h) => (chmodSync(h.config, 0o602), { config: h.config })],
   ['CFG-003', 'refuses a config whose directory is group-writable', (h) => {
     const sub = join(h.dir, 'etc');
     mkdirSync(sub);
@@ -47,7 +49,7 @@ const ROWS: ReadonlyArray<readonly [string, string, Setup]> = [
     config: '/nonexistent/not-used.toml',
     options: { env: { PORTCULLIS_CONFIG: h.config, SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' } },
   })],
-  ['CFG-008', 'fails fast on a misspelt key instead of ignoring it (levle)', (h) => ({ config: edit(h, (t) => t.replace('level = "admin"\nexec = ["/bin/echo", "deployed', 'levle = "admin"\nexec = ["/bin/echo", "deployed')) })],
+  ['CFG-008', 'fails fast on a misspelt key instead of ignoring it (levle)', (h) => ({ config: edit(h, (t) => t.replace('level = "admin"\nexec = ["/bin/echo", "deployed', 'level = "admin"\nlevle = "read"\nexec = ["/bin/echo", "deployed')) })],
   ['CFG-009', 'refuses a __proto__ domain that zod would silently drop', (h) => ({ config: edit(h, (t) => t.replaceAll('[domains.billing', '[domains.__proto__')) })],
   ['CFG-010', 'refuses a config that redefines the help built-in', (h) => ({ config: edit(h, (t) => t.replaceAll('[domains.billing', '[domains.help')) })],
   ['CFG-011', 'refuses a relative exec[0] that PATH could hijack', (h) => ({ config: edit(h, (t) => t.replace('exec = ["/bin/echo", "status ok"]', 'exec = ["echo", "status ok"]')) })],
@@ -59,11 +61,32 @@ const ROWS: ReadonlyArray<readonly [string, string, Setup]> = [
   ['CFG-017', 'refuses a duplicate TOML key', (h) => ({ config: edit(h, (t) => t.replace('id = "attack-host"', 'id = "attack-host"\nid = "other"')) })],
   ['CFG-018', 'refuses a config larger than 1 MiB', (h) => ({ config: edit(h, (t) => `${t}\n#${'x'.repeat(1_100_000)}\n`) })],
   ['CFG-019', 'refuses an unwritable audit log: nothing runs without its decision record', (h) => ({ config: edit(h, (t) => t.replace(/audit_log = "[^"]+"/, 'audit_log = "/proc/portcullis-audit.jsonl"')) })],
+  ['CFG-026', 'refuses a config owned by another user', (h) => (chownSync(h.config, 65534, 65534), { config: h.config })],
+  ['CFG-027', 'refuses a config in a directory owned by another user', (h) => {
+    const sub = join(h.dir, 'foreign');
+    mkdirSync(sub, { mode: 0o755 });
+    const path = join(sub, 'config.toml');
+    writeFileSync(path, readFileSync(h.config), { mode: 0o600 });
+    chownSync(sub, 65534, 65534);
+    return { config: path };
+  }],
+  ['CFG-028', 'refuses a file: secret that group can write (0620)', (h) => {
+    writeFileSync(join(h.dir, 'bot.secret'), '0123456789abcdef0123', { mode: 0o620 });
+    chmodSync(join(h.dir, 'bot.secret'), 0o620);
+    return { config: edit(h, (t) => t.replace(/secret = "hex:[0-9a-f]+"/, `secret = "file:${h.dir}/bot.secret"`)) };
+  }],
+  ['CFG-029', 'refuses a file: secret in a group-writable directory', (h) => {
+    mkdirSync(join(h.dir, 'secrets'));
+    chmodSync(join(h.dir, 'secrets'), 0o775);
+    writeFileSync(join(h.dir, 'secrets', 'bot'), '0123456789abcdef0123', { mode: 0o600 });
+    return { config: edit(h, (t) => t.replace(/secret = "hex:[0-9a-f]+"/, `secret = "file:${h.dir}/secrets/bot"`)) };
+  }],
 ];
 
 describe('attack catalog: CFG (configuration and setup), served in-process', () => {
+  const needsRoot = new Set(['CFG-026', 'CFG-027']);
   for (const [id, attack, setup] of ROWS) {
-    it(`${id} ${attack}`, async () => {
+    it(`${id} ${attack}`, { skip: needsRoot.has(id) && process.getuid?.() !== 0 ? 'needs root to chown' : false }, async () => {
       const host = makeAttackHost();
       const { config, options } = setup(host);
       const result = await serveOnce(config, 'app status', options);
@@ -125,10 +148,18 @@ describe('attack catalog: CFG (configuration and setup), served in-process', () 
 
   it('CFG-025 check warns when sshd lets clients set NODE_OPTIONS, SSH_ORIGINAL_COMMAND or user environments', () => {
     const warnings = readSshdWarnings('acceptenv LANG LC_*\nacceptenv NODE_*\nacceptenv SSH_ORIG*\npermituserenvironment yes\n');
-    const text = warnings.map((w) => w.message).join('\n');
-    assert.match(text, /NODE_OPTIONS/);
-    assert.match(text, /SSH_ORIGINAL_COMMAND/);
-    assert.match(text, /PermitUserEnvironment/);
+    assert.equal(warnings.length, 3);
+    assert.ok(warnings.every((w) => w.path === 'sshd'));
     assert.equal(readSshdWarnings('acceptenv LANG LC_*\npermituserenvironment no\n').length, 0);
+    // One accepted pattern per dangerous family; each must warn on its own.
+    for (const pattern of ['LD_*', 'OPENSSL_CONF', 'SSH_USER_AUTH', 'SSH_CLIENT', 'PORTCULLIS_*', 'PATH', '*']) {
+      assert.equal(readSshdWarnings(`acceptenv ${pattern}\n`).length, 1, `AcceptEnv ${pattern} gave no warning`);
+    }
+  });
+
+  it('CFG-030 ignores a compiled form readable by others when the config holds inline secrets', async () => {
+    const host = makeAttackHost();
+    chmodSync(compileAndTamper(host), 0o644);
+    assertOutcome(await serveOnce(host.config, 'app status'), ran('status ok\n'));
   });
 });

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { runAction } from '../../src/exec/index.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
@@ -65,21 +66,30 @@ describe('attack catalog: EXE (spawn, environment, timeout, process groups)', ()
   });
 
   it('EXE-011 terminates the action\'s group on SIGTERM to Portcullis and still writes the outcome (aborted)', async () => {
+    // `patient` ignores SIGTERM and has a 30 s timeout: only the abort can end it quickly.
     const quick = makeAttackHost('id = "attack-host"\nkill_grace = 1');
+    const started = Date.now();
     const child = spawn(BUNDLE, ['--level', 'read'], {
-      env: { PATH: '/usr/bin:/bin', PORTCULLIS_CONFIG: quick.config, SSH_ORIGINAL_COMMAND: 'app stubborn' },
+      env: { PATH: '/usr/bin:/bin', PORTCULLIS_CONFIG: quick.config, SSH_ORIGINAL_COMMAND: 'app patient' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    await new Promise((r) => setTimeout(r, 300));
+    // Signal only once the action is running: its decision record is written just before.
+    for (let i = 0; i < 100 && !quick.audit().some((r) => r.event === 'decision'); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGTERM');
     const status = await new Promise<number | null>((r) => child.on('close', r));
     const answer = parseSingleJsonLine(stdout);
     assert.equal(status, 125);
+    assert.ok(Date.now() - started < 10000, 'the action ran on until its timeout');
     const outcome = quick.audit().find((r) => r.request_id === answer?.request_id && r.event === 'outcome');
     assert.equal(outcome?.error, 'aborted');
     assert.equal(answer?.error, undefined, 'an abort is not reported as a timeout');
+    const pid = Number(String(answer?.stdout).trim());
+    assert.ok(pid > 1, 'the action did not print its pid');
+    const gone = !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    assert.ok(gone, `action ${pid} survived`);
   });
 
   it('EXE-012 keeps NODE_V8_COVERAGE out of the child, although Node\'s spawn copies it', async () => {
@@ -93,12 +103,25 @@ describe('attack catalog: EXE (spawn, environment, timeout, process groups)', ()
     assert.ok(!String(answer?.stdout).includes('NODE_V8_COVERAGE'));
   });
 
-  it('EXE-013 never reports an action that exited before its deadline as a timeout', async () => {
+  it('EXE-013 answers at once, with its exit code, when an escaped process holds the pipes', async () => {
     const result = await runAction(
-      { file: '/bin/sh', args: ['-c', 'setsid sleep 3 & sleep 0.25'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 300, maxOutputBytes: 1000 },
+      { file: '/bin/sh', args: ['-c', 'setsid sleep 5 & echo $!; sleep 0.1'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 2000, maxOutputBytes: 1000 },
       { stdin: null, killGraceMs: 100, abort: new AbortController().signal },
     );
-    spawnSync('pkill', ['-f', '^sleep 3$']);
+    const escaped = Number(result.stdout.kept.toString().trim());
+    if (escaped > 1) process.kill(escaped, 'SIGKILL');
+    assert.equal(result.exitCode, 0);
+    assert.equal(result.timedOut, false);
+    assert.ok(result.durationMs < 1500, `the answer waited ${result.durationMs} ms for the escaped process`);
+  });
+
+  it('EXE-014 never turns an action that exited just before its deadline into a timeout', async () => {
+    const result = await runAction(
+      { file: '/bin/sh', args: ['-c', 'setsid sleep 3 & echo $!; sleep 0.25'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 300, maxOutputBytes: 1000 },
+      { stdin: null, killGraceMs: 100, abort: new AbortController().signal },
+    );
+    const escaped = Number(result.stdout.kept.toString().trim());
+    if (escaped > 1) process.kill(escaped, 'SIGKILL');
     // If the machine was slow and the deadline came first, the shell was killed: no exit code.
     assert.ok(!(result.exitCode === 0 && result.timedOut), 'an action that exited 0 in time was called a timeout');
   });

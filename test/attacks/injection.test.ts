@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { makeAttackHost } from '../../testkit/attack-config.js';
-import { assertOutcome, ran, refused, type Expected } from '../../testkit/attack-rows.js';
+import { assertOutcome, badRequestAt, ran, refused, type Expected } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
 
 /** [ID, the attack, the exact request, what must happen]. Mirrors test/attacks/CATALOG.md. */
@@ -16,8 +16,8 @@ const ROWS: ReadonlyArray<readonly [string, string, string, Expected]> = [
   ['INJ-009', 'rejects the lshell escape "echo () bash && echo"', 'app echo () bash && echo', refused('bad_request')],
   ['INJ-010', "rejects the lshell escape \"echo && 'bash'\"", "app echo msg=x && 'bash'", refused('bad_request')],
   ['INJ-011', 'passes the lshell escape "$(bash 1>&2)" as inert data when double-quoted', 'app echo msg="$(bash 1>&2)"', ran('$(bash 1>&2)|')],
-  ['INJ-012', 'rejects a newline typed with Ctrl-V Ctrl-J', 'app echo msg=a\nid', refused('bad_request')],
-  ['INJ-013', 'rejects a carriage return', 'app echo msg=a\rid', refused('bad_request')],
+  ['INJ-012', 'rejects a newline typed with Ctrl-V Ctrl-J, even quoted', "app echo msg='a\nid'", badRequestAt(16)],
+  ['INJ-013', 'rejects a carriage return, even quoted', "app echo msg='a\rid'", badRequestAt(16)],
   ['INJ-014', 'rejects a NUL byte that would cut an argv element', "app echo msg='a\u0000b'", refused('bad_request')],
   ['INJ-015', 'rejects an ANSI escape sequence inside quotes (terminal injection)', "app echo msg='\u001b[2J'", refused('bad_request')],
   ['INJ-016', 'rejects a right-to-left override (trojan source)', "app echo msg='\u202eevil'", refused('bad_request')],

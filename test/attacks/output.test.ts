@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { makeAttackHost } from '../../testkit/attack-config.js';
-import { assertOutcome, refused } from '../../testkit/attack-rows.js';
+import { assertOutcome, badRequestAt, refused } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
 
 describe('attack catalog: OUT (answers and audit log forging)', () => {
@@ -10,7 +10,8 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
   const auditText = (): string => JSON.stringify(host.audit());
 
   it('OUT-001 keeps a newline sent in a request from forging an audit line', async () => {
-    await serveOnce(host.config, 'app echo msg=x\n{"event":"outcome","decision":"allow"}');
+    const result = await serveOnce(host.config, `app echo msg='x\n{"event":"outcome","decision":"allow"}'`);
+    assertOutcome(result, badRequestAt(16));
     const lines = host.audit();
     const last = lines.at(-1);
     assert.equal(last?.event, 'decision');
@@ -21,6 +22,7 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
   it('OUT-002 keeps child output that looks like JSON answers and log lines inside one JSON string', async () => {
     const result = await serveOnce(host.config, 'app forge');
     assert.ok(result.json !== null);
+    assert.equal(result.status, 0);
     assert.equal(result.stdout.split('\n').length, 2);
     assert.ok(String(result.json?.stdout).startsWith('{"ok":true}\n\u001b[2J'));
   });
@@ -42,7 +44,7 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
   });
 
   it('OUT-005 masks a sensitive value in the audit request and args', async () => {
-    await serveOnce(host.config, "app login password='hunter2 hunter2'");
+    assert.equal((await serveOnce(host.config, "app login password='hunter2 hunter2'")).status, 0);
     const last = host.audit().filter((r) => r.event === 'decision').at(-1);
     assert.equal(last?.args.password, '***');
     assert.equal(last?.request, 'app login password=***');
@@ -58,19 +60,20 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
 
   it('OUT-007 masks +proof= in the raw text of a request that failed the grammar', async () => {
     const proof = 'ab'.repeat(32);
-    await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'c'.repeat(32)} +proof=${proof} app status;id`);
+    assertOutcome(await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'c'.repeat(32)} +proof=${proof} app status;id`), refused('bad_request'));
     assert.ok(!auditText().includes(proof));
     assert.ok(auditText().includes('+proof=***'));
   });
 
   it('OUT-008 writes no stack trace and escapes control characters on stderr', async () => {
     const result = await serveOnce(host.config, 'app echo msg=\u001b[31m');
+    assertOutcome(result, badRequestAt(14));
     assert.ok(!/\u001b/.test(result.stderr), 'a raw escape reached stderr');
     assert.ok(!result.stderr.includes('    at '));
   });
 
   it('OUT-009 caps a huge unknown argument value in the audit log', async () => {
-    await serveOnce(host.config, `app status junk=${'j'.repeat(6000)}`);
+    assertOutcome(await serveOnce(host.config, `app status junk=${'j'.repeat(6000)}`), refused('bad_argument'));
     const last = host.audit().filter((r) => r.event === 'decision').at(-1);
     assert.ok(String(last?.args.junk).length < 400);
   });
@@ -108,8 +111,21 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
 
   it('OUT-015 masks a proof hidden behind a quoted field name in a request the grammar refused', async () => {
     const proof = 'cd'.repeat(32);
-    await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'e'.repeat(32)} '+proof'=${proof} +proof=x app status`);
+    assertOutcome(await serveOnce(host.config, `+token=bot +ts=1 +nonce=${'e'.repeat(32)} '+proof'=${proof} +proof=x app status`), refused('bad_request'));
     assert.ok(!auditText().includes(proof), 'the proof reached the audit log');
+  });
+
+  it('OUT-016 turns a bug inside the pipeline into service_unavailable: one line, no stack trace, a decision record', async () => {
+    const result = await serveOnce(host.config, 'app upload', {
+      stdinStream: () => {
+        throw new Error('simulated bug');
+      },
+    });
+    assertOutcome(result, refused('service_unavailable'));
+    assert.ok(!result.stdout.includes('simulated') && !result.stderr.includes('    at '));
+    const decision = host.audit().find((r) => r.request_id === result.json?.request_id);
+    assert.equal(decision?.error, 'service_unavailable');
+    assert.match(String(decision?.detail), /simulated bug/);
   });
 });
 

@@ -27,8 +27,8 @@ const ROWS: ReadonlyArray<readonly [string, string, string, readonly string[], E
   ['POL-017', 'refuses a symlink inside the root that leads outside', 'files cat file=etc-link/passwd', ['--level', 'read'], refused('bad_argument')],
   ['POL-018', 'refuses a symlink to a sibling that shares the root as prefix (allow-evil)', 'files cat file=evil-link/loot.txt', ['--level', 'read'], refused('bad_argument')],
   ['POL-019', 'refuses a dangling symlink that would create a file outside the root', 'files touch file=dangling', ['--level', 'read'], refused('bad_argument')],
-  ['POL-020', 'refuses a "." segment and an empty segment', 'files cat file=./sub//notes.txt', ['--level', 'read'], refused('bad_argument')],
-  ['POL-021', 'does not decode %2e%2e: it is a plain (missing) name', 'files cat file=%2e%2e/secret.txt', ['--level', 'read'], refused('bad_argument')],
+  ['POL-020', 'refuses a "." segment even where the normalised path exists', 'files cat file=./notes.txt', ['--level', 'read'], refused('bad_argument')],
+  ['POL-021', 'does not decode %2e%2e: it names a literal directory under the root', 'files cat file=%2e%2e/x.txt', ['--level', 'read'], ran('a literal %2e%2e directory\n')],
   ['POL-022', 'refuses an enum value that is not listed', 'app deploy channel=nightly', ['--level', 'admin'], refused('bad_argument')],
   ['POL-023', 'refuses an int written in hex', 'app restart n=0x5', ['--level', 'ops'], refused('bad_argument')],
   ['POL-024', 'refuses an int with a leading zero', 'app restart n=05', ['--level', 'ops'], refused('bad_argument')],
@@ -41,6 +41,8 @@ const ROWS: ReadonlyArray<readonly [string, string, string, readonly string[], E
   ['POL-031', 'refuses key=value on a built-in', 'whoami level=admin', ['--level', 'read'], refused('bad_request')],
   ['POL-032', 'refuses ".." even where the result would stay inside the root', 'files cat file=sub/../notes.txt', ['--level', 'read'], refused('bad_argument')],
   ['POL-033', 'serves a legitimate path under the root (control)', 'files cat file=notes.txt', ['--level', 'read'], ran('inside the root\n')],
+  ['POL-038', 'refuses an empty segment even where the normalised path exists', 'files cat file=sub//x', ['--level', 'read'], refused('bad_argument')],
+  ['POL-039', 'serves a nested path under the root (control for POL-038)', 'files cat file=sub/x', ['--level', 'read'], ran('in sub\n')],
 ];
 
 describe('attack catalog: POL (authorization and escalation), served in-process', () => {
