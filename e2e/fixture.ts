@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readAudit } from '../testkit/process.js';
 import { BUNDLE } from '../testkit/sshd.js';
 
 /** A config written for the e2e suites, with every kind of action they exercise. */
@@ -36,18 +37,6 @@ export function makeFixture(extraToml = ''): E2eFixture {
   };
 }
 
-export function readAudit(path: string): Array<Record<string, any>> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, any>);
-}
 
 /** OpenSSH's own SHA256 fingerprint of a public key file. */
 export function fingerprintOf(publicKeyFile: string): string {

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive, readAudit } from '../testkit/process.js';
 import { BUNDLE, SshdHarness, runProcess } from '../testkit/sshd.js';
-import { makeFixture, readAudit, type E2eFixture } from './fixture.js';
+import { makeFixture, type E2eFixture } from './fixture.js';
 
 let sshd: SshdHarness;
 let fx: E2eFixture;
@@ -12,13 +13,6 @@ let evilConfig: string;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
   for (const start = Date.now(); Date.now() - start < timeoutMs; await sleep(50)) {
@@ -96,7 +90,7 @@ describe('attack catalog: REL (robustness through a real sshd)', () => {
     await sleep(300);
     process.kill(portcullisPid, 'SIGKILL');
     await new Promise((r) => client.on('close', r));
-    assert.equal(await until(() => (alive(sleepPid) ? undefined : true), 5000), true, `action ${sleepPid} survived its Portcullis`);
+    assert.equal(await until(() => (isAlive(sleepPid) ? undefined : true), 5000), true, `action ${sleepPid} survived its Portcullis`);
   });
 
   it('REL-003 terminates the group and records "aborted" when the client disconnects mid-action', async () => {
@@ -104,7 +98,7 @@ describe('attack catalog: REL (robustness through a real sshd)', () => {
     client.kill('SIGKILL');
     const outcome = await until(() => fx.auditRecords().find((r) => r.event === 'outcome' && r.request === 't sleep seconds=42'), 8000);
     assert.equal(outcome?.error, 'aborted');
-    assert.equal(await until(() => (alive(sleepPid) ? undefined : true), 3000), true);
+    assert.equal(await until(() => (isAlive(sleepPid) ? undefined : true), 3000), true);
   });
 
   it('REL-004 runs nothing when the disk is full: the decision record cannot be written', async () => {

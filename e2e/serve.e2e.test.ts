@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from '../testkit/process.js';
 import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { fingerprintOf, makeFixture, type E2eFixture } from './fixture.js';
@@ -27,15 +28,6 @@ after(async () => {
   fx.cleanup();
 });
 
-/** Alive and not a zombie: a killed orphan may wait for a reaper that this container lacks. */
-function processAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 describe('e2e: allowed actions through a real sshd', () => {
   it('runs an action with arguments and answers one JSON line, exit 0', async () => {
@@ -185,7 +177,7 @@ describe('e2e: timeouts and process groups', () => {
     const pid = Number(String(r.json?.stdout).trim());
     assert.ok(pid > 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    assert.equal(processAlive(pid), false, `grandchild ${pid} survived`);
+    assert.equal(isAlive(pid), false, `grandchild ${pid} survived`);
   });
 
   it('answers at once even when an escaped process still holds the pipes', async () => {

@@ -163,7 +163,8 @@ class RequestSession {
 
     const values = validateArgs(action, request.args);
     if (!values.ok) return this.refuse(values.error);
-    this.subject.args = this.loggedValues(action, values.value);
+    // The values that will run, defaults included.
+    this.subject.args = auditArgs(values.value, (key) => action.args.get(key)?.sensitive === true);
 
     const deadline = this.io.now() + action.timeout * 1000;
     let stdin: Buffer | null = null;
@@ -229,22 +230,14 @@ class RequestSession {
   private maskSensitive(request: ParsedRequest): void {
     // SECURITY: Map lookups: the names come from the network.
     const specs = request.action === null ? undefined : this.config.domains.get(request.domain)?.actions.get(request.action)?.args;
+    const sensitive = (key: string): boolean => specs?.get(key)?.sensitive === true;
     let text = request.commandText;
-    const args = Object.create(null) as Record<string, string>;
+    // From the end, so that earlier offsets stay valid as later words shrink.
     for (const arg of [...request.args].reverse()) {
-      const sensitive = specs?.get(arg.key)?.sensitive === true;
-      if (sensitive) text = `${text.slice(0, arg.start)}${arg.key}=***${text.slice(arg.end)}`;
-      args[arg.key] ??= sensitive ? '***' : capForLog(arg.value, 256);
+      if (sensitive(arg.key)) text = `${text.slice(0, arg.start)}${arg.key}=***${text.slice(arg.end)}`;
     }
     this.subject.request = capForLog(text);
-    this.subject.args = args;
-  }
-
-  /** The values that will run, defaults included, as the audit log may hold them. */
-  private loggedValues(action: ActionConfig, values: ReadonlyMap<string, string>): Record<string, string> {
-    const logged = Object.create(null) as Record<string, string>;
-    for (const [key, value] of values) logged[key] = action.args.get(key)?.sensitive === true ? '***' : capForLog(value, 256);
-    return logged;
+    this.subject.args = auditArgs(request.args.map((arg) => [arg.key, arg.value]), sensitive);
   }
 
   private refuse(failure: Failure): number {
@@ -274,4 +267,11 @@ class RequestSession {
     if (!this.decided) this.decide('deny', serviceUnavailable(detail).error);
     return unavailable(this.io, this.requestId, detail, this.options.diagnostic);
   }
+}
+
+/** Arguments as the audit log may hold them: sensitive values masked, the others capped. */
+function auditArgs(entries: Iterable<readonly [string, string]>, sensitive: (key: string) => boolean): Record<string, string> {
+  const logged = Object.create(null) as Record<string, string>;
+  for (const [key, value] of entries) logged[key] = sensitive(key) ? '***' : capForLog(value, 256);
+  return logged;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAudit } from '../e2e/fixture.js';
+import { readAudit } from './process.js';
 import { makeTempDir, serverTable, writeFileWithMode } from './tmp.js';
 
 export const ATTACK_SECRET = Buffer.from('attack-catalog-secret-0123456789', 'utf8');

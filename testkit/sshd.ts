@@ -126,9 +126,15 @@ ${extra}
 `;
 }
 
-export function runProcess(file: string, args: readonly string[], stdin: Buffer | string | undefined, timeoutMs: number): Promise<SshResult> {
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  stdin: Buffer | string | undefined,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SshResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(file, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => out.push(c));

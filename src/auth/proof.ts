@@ -1,6 +1,6 @@
 import { nodeCrypto } from '../builtins.js';
 
-export const PROOF_VERSION = 'portcullis-proof-v1';
+const PROOF_VERSION = 'portcullis-proof-v1';
 
 /** The exact bytes a proof signs (CONTRACT §5). */
 export function proofMessage(serverId: string, token: string, ts: string, nonce: string, commandText: string): string {

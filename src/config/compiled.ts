@@ -33,7 +33,7 @@ interface CompiledFile {
   config: Serialized;
 }
 
-export function sha256Hex(bytes: Buffer): string {
+function sha256Hex(bytes: Buffer): string {
   return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
 }
 

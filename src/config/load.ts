@@ -44,7 +44,7 @@ export function loadConfig(path: string): LoadResult {
   return { ok: true, config: compiled.config, warnings: compiled.warnings };
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let text = '';
   for (const key of path) {
     if (typeof key === 'number') text += `[${key}]`;

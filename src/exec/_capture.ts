@@ -39,4 +39,4 @@ export class StreamCapture {
 }
 
 /** SHA-256 of the empty stream, for actions that never produced output. */
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';

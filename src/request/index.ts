@@ -2,9 +2,7 @@
 export {
   BUILTIN_NAMES,
   IDENTIFIER,
-  MAX_ARGUMENTS,
   NO_COMMAND_HINT,
-  PROOF_FIELD_NAMES,
   isBuiltinName,
   isIdentifier,
   parseRequest,

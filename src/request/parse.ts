@@ -1,8 +1,8 @@
 import { fail, ok, type Failure, type Result } from '../errors.js';
 import { lexWords, type Word } from './_lexer.js';
 
-export const MAX_ARGUMENTS = 32;
-export const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
+const MAX_ARGUMENTS = 32;
+const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
 export type ProofFieldName = (typeof PROOF_FIELD_NAMES)[number];
 export type ProofFields = Partial<Record<ProofFieldName, string>>;
 

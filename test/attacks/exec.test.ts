@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { isAlive } from '../../testkit/process.js';
 import { runAction } from '../../src/exec/index.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
@@ -88,8 +88,7 @@ describe('attack catalog: EXE (spawn, environment, timeout, process groups)', ()
     assert.equal(answer?.error, undefined, 'an abort is not reported as a timeout');
     const pid = Number(String(answer?.stdout).trim());
     assert.ok(pid > 1, 'the action did not print its pid');
-    const gone = !existsSync(`/proc/${pid}`) || /^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    assert.ok(gone, `action ${pid} survived`);
+    assert.ok(!isAlive(pid), `action ${pid} survived`);
   });
 
   it('EXE-012 keeps NODE_V8_COVERAGE out of the child, although Node\'s spawn copies it', async () => {
