@@ -3,7 +3,9 @@ import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
+import type { AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
+import { FdWriter } from './output/fd-writer.js';
 import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
@@ -17,15 +19,15 @@ async function main(): Promise<number> {
   const invocation = parseInvocation(process.argv.slice(2), env, process.argv[1]);
   switch (invocation.mode) {
     case 'version':
-      process.stdout.write(`portcullis ${VERSION}\n`);
+      writeStdout(`portcullis ${VERSION}\n`);
       return 0;
     case 'help':
-      process.stdout.write(HELP_TEXT);
+      writeStdout(HELP_TEXT);
       return 0;
     case 'check':
-      return loadCold().runCheck(invocation.args, { env, out: (t) => process.stdout.write(t) });
+      return loadCold().runCheck(invocation.args, { env, out: writeStdout });
     case 'sign':
-      return runSign(invocation.args, { env, out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) });
+      return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {
@@ -37,9 +39,9 @@ async function main(): Promise<number> {
         abort: watchForAbort(),
         writeStdout: (text) => {
           answered = true;
-          process.stdout.write(text);
+          writeStdout(text);
         },
-        writeStderr: (text) => process.stderr.write(text),
+        writeStderr,
       });
     default:
       return assertNever(invocation);
@@ -50,15 +52,35 @@ async function main(): Promise<number> {
  * Aborts on SIGHUP/SIGTERM/SIGINT, and when sshd has gone: OpenSSH sends no signal when the
  * client disconnects, its session process exits and we are re-parented (CONTRACT §7.1).
  */
-function watchForAbort(): AbortSignal {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
+function watchForAbort(): AbortWatch {
+  const watch = new ProcessAbort();
+  const abort = (): void => watch.abort();
   for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, abort);
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) abort();
   }, 500).unref();
-  return controller.signal;
+  return watch;
+}
+
+/** Fires its listeners once, on the first abort; listeners added later see `aborted`. */
+class ProcessAbort implements AbortWatch {
+  aborted = false;
+  private readonly listeners = new Set<() => void>();
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.listeners.delete(listener);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    for (const listener of [...this.listeners]) listener();
+  }
 }
 
 function accountName(): string {
@@ -69,20 +91,27 @@ function accountName(): string {
   }
 }
 
-// A closed stdout (client gone) must not crash us before the audit outcome is written.
-process.stdout.on('error', () => undefined);
-process.stderr.on('error', () => undefined);
+const stdout = new FdWriter(1, () => process.stdout);
+const stderr = new FdWriter(2, () => process.stderr);
+const writeStdout = (text: string): void => stdout.write(text);
+const writeStderr = (text: string): void => stderr.write(text);
+
+/** Exits once the answer has reached the reader: process.exit() drops queued writes. */
+async function exitWhenFlushed(status: number): Promise<never> {
+  await Promise.all([stdout.flushed(), stderr.flushed()]);
+  process.exit(status);
+}
 
 /** Last resort for a bug: one answer at most, never a stack trace. */
 function failHard(): void {
   if (!answered) {
     answered = true;
-    process.stdout.write('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
-    process.stderr.write('portcullis: service_unavailable: service unavailable\n');
+    writeStdout('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
+    writeStderr('portcullis: service_unavailable: service unavailable\n');
   }
-  process.exit(129);
+  void exitWhenFlushed(129);
 }
 process.on('uncaughtException', failHard);
 process.on('unhandledRejection', failHard);
 
-main().then((status) => process.exit(status), failHard);
+main().then(exitWhenFlushed, failHard);

@@ -4,7 +4,7 @@ import { authenticate, readCallerIdentity } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
-import { readBoundedStdin, runAction, type ExecResult } from './exec/index.js';
+import { readBoundedStdin, runAction, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
@@ -19,7 +19,7 @@ export interface ServeIO {
   readonly pid: number;
   readonly now: () => number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
-  readonly abort: AbortSignal;
+  readonly abort: AbortWatch;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
 }

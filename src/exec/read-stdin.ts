@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AbortWatch } from './abort-watch.js';
 
 export type StdinResult =
   | { readonly kind: 'data'; readonly data: Buffer }
@@ -10,7 +11,7 @@ export type StdinResult =
  * Reads the caller's stdin to EOF before anything runs (CONTRACT §7.3), stopping at the
  * first byte past `maxBytes`, at the deadline, or on abort.
  */
-export function readBoundedStdin(stream: Readable, maxBytes: number, timeoutMs: number, abort: AbortSignal): Promise<StdinResult> {
+export function readBoundedStdin(stream: Readable, maxBytes: number, timeoutMs: number, abort: AbortWatch): Promise<StdinResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

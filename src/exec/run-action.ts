@@ -3,6 +3,7 @@ import { nodeChildProcess } from '../builtins.js';
 import type { ExecPlan } from '../policy/index.js';
 import { StreamCapture, type CapturedStream } from './_capture.js';
 import { GroupWatchdog } from './_watchdog.js';
+import type { AbortWatch } from './abort-watch.js';
 
 /** How an action ended. Success and failure share this one shape. */
 export interface ExecResult {
@@ -21,7 +22,7 @@ export interface ExecOptions {
   readonly stdin: Buffer | null;
   readonly killGraceMs: number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
-  readonly abort: AbortSignal;
+  readonly abort: AbortWatch;
 }
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */

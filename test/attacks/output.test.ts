@@ -1,6 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BUNDLE, parseSingleJsonLine } from '../../testkit/sshd.js';
+import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, badRequestAt, refused } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
@@ -126,6 +131,32 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
     const decision = host.audit().find((r) => r.request_id === result.json?.request_id);
     assert.equal(decision?.error, 'service_unavailable');
     assert.match(String(decision?.detail), /simulated bug/);
+  });
+
+  it('OUT-017 delivers a large answer whole to a reader that is slower than Portcullis', async () => {
+    const dir = makeTempDir();
+    const config = writeFileWithMode(
+      join(dir, 'config.toml'),
+      `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.zeros]\ndescription = "600 000 zero bytes"\nlevel = "read"\nexec = ["/usr/bin/head", "-c", "600000", "/dev/zero"]\n`,
+      0o600,
+    );
+    const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], {
+      env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    // The reader waits until Portcullis has surely written and exited, then reads.
+    child.stdout.pause();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await sleep(1500);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stdout.resume();
+    await new Promise((resolve) => child.stdout.on('end', resolve));
+    assert.equal(await exited, 0);
+    const answer = parseSingleJsonLine(Buffer.concat(chunks).toString('utf8'));
+    assert.ok(answer !== null, `the answer was cut: ${Buffer.concat(chunks).length} bytes`);
+    assert.equal(answer.stdout_bytes, 600000);
+    assert.deepEqual(Buffer.from(String(answer.stdout), 'base64'), Buffer.alloc(600000));
   });
 });
 
