@@ -68,6 +68,22 @@ describe('compiled config', () => {
     assert.equal(loadCompiledConfig(host.config), null);
   });
 
+  it('is refused when it holds fewer or more domain lines than its header names', () => {
+    const host = makeAttackHost();
+    compile(host.config);
+    const compiledPath = compiledPathFor(host.config);
+    const lines = readFileSync(compiledPath, 'utf8').split('\n');
+    assert.equal(lines.at(-1), '', 'every line ends with a newline');
+    writeFileSync(compiledPath, `${lines.slice(0, -2).join('\n')}\n`);
+    assert.equal(loadCompiledConfig(host.config), null, 'a domain line is missing');
+    writeFileSync(compiledPath, `${lines.join('\n')}{}\n`);
+    assert.equal(loadCompiledConfig(host.config), null, 'an extra line');
+    writeFileSync(compiledPath, lines.join('\n').slice(0, -1));
+    assert.equal(loadCompiledConfig(host.config), null, 'the last line is cut');
+    writeFileSync(compiledPath, lines.join('\n'));
+    assert.notEqual(loadCompiledConfig(host.config), null, 'control: the untouched file is used');
+  });
+
   it('compiles patterns with the u flag on load', () => {
     const host = makeAttackHost();
     compile(host.config);

@@ -9,29 +9,31 @@ import { LazyMap } from './lazy-map.js';
 import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './types.js';
 
 /**
- * The compiled form of a config (ADR 0009): the validated Config as JSON, bound to the
+ * The compiled form of a config (ADR 0009): the validated Config as JSON lines, bound to the
  * SHA-256 of the exact source bytes it came from. Serving from it skips TOML and zod; it is
  * trusted only under the config's own checks plus the same owner as the config.
+ *
+ * Line 1 is the header (format, hash, server, tokens, domain names); line 2 + k is domain k.
+ * A call parses the header and the one domain its request names, nothing else (ADR 0012).
+ * JSON.stringify never writes a raw newline, so a line is always one whole JSON text.
  */
 // The release is part of the format: an upgrade may tighten the rules a config passed.
-const FORMAT = `portcullis-compiled-config/2/${VERSION}`;
+const FORMAT = `portcullis-compiled-config/3/${VERSION}`;
+const NEWLINE = 0x0a;
 
-type Serialized = Omit<Config, 'server' | 'tokens' | 'domains'> & {
-  server: Omit<Config['server'], 'env'> & { env: Array<[string, string]> };
-  tokens: Array<Config['tokens'] extends ReadonlyMap<string, infer T> ? T : never>;
-  /** Each domain as its own JSON text, parsed only when a request touches it. */
-  domains: Array<[string, string]>;
-};
-type SerializedDomain = { name: string; description: string; actions: SerializedAction[] };
-type SerializedAction = Omit<ActionConfig, 'env' | 'args'> & { env: Array<[string, Template]>; args: SerializedArg[] };
-type SerializedArg = ArgSpec extends infer A ? (A extends { pattern: RegExp | null } ? Omit<A, 'pattern'> : A) : never;
-
-interface CompiledFile {
+interface Header {
   format: string;
   source_sha256: string;
   inline_secrets: boolean;
-  config: Serialized;
+  path: string;
+  server: Omit<Config['server'], 'env'> & { env: Array<[string, string]> };
+  tokens: Array<Config['tokens'] extends ReadonlyMap<string, infer T> ? T : never>;
+  /** In the order of the lines that follow. */
+  domains: string[];
 }
+type SerializedDomain = { name: string; description: string; actions: SerializedAction[] };
+type SerializedAction = Omit<ActionConfig, 'env' | 'args'> & { env: Array<[string, Template]>; args: SerializedArg[] };
+type SerializedArg = ArgSpec extends infer A ? (A extends { pattern: RegExp | null } ? Omit<A, 'pattern'> : A) : never;
 
 function sha256Hex(bytes: Buffer): string {
   return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
@@ -51,13 +53,22 @@ export interface CompileSource {
  * may read the config may read it: same owner, same group, the config's read bits.
  */
 export function writeCompiledConfig(config: Config, source: CompileSource): string {
-  const inline = [...config.tokens.values()].some((token) => isInlineSecret(token.secretSpec));
-  const file: CompiledFile = { format: FORMAT, source_sha256: sha256Hex(source.bytes), inline_secrets: inline, config: serialize(config) };
+  const domains = [...config.domains.values()];
+  const header: Header = {
+    format: FORMAT,
+    source_sha256: sha256Hex(source.bytes),
+    inline_secrets: [...config.tokens.values()].some((token) => isInlineSecret(token.secretSpec)),
+    path: config.path,
+    server: { ...config.server, env: [...config.server.env] },
+    tokens: [...config.tokens.values()],
+    domains: domains.map((domain) => domain.name),
+  };
+  const lines = [header, ...domains.map(serializeDomain)].map((entry) => `${JSON.stringify(entry)}\n`);
   const target = compiledPathFor(config.path);
   const temporary = `${target}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
-    const bytes = Buffer.from(JSON.stringify(file), 'utf8');
+    const bytes = Buffer.from(lines.join(''), 'utf8');
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
     if (process.getuid?.() === 0) fchownSync(fd, source.uid, source.gid);
     fchmodSync(fd, source.mode & 0o644);
@@ -84,23 +95,31 @@ export function loadCompiledConfig(path: string): Config | null {
   const compiled = readCapped(compiledPath, 16 * 1048576);
   if ('error' in source || 'error' in compiled || compiled.uid !== source.uid) return null;
   try {
-    const file = JSON.parse(compiled.bytes.toString('utf8')) as CompiledFile;
-    if (file.format !== FORMAT || file.source_sha256 !== sha256Hex(source.bytes)) return null;
+    const bytes = compiled.bytes;
+    const headerEnd = bytes.indexOf(NEWLINE);
+    if (headerEnd < 0) return null;
+    const header = JSON.parse(bytes.toString('utf8', 0, headerEnd)) as Header;
+    if (header.format !== FORMAT || header.source_sha256 !== sha256Hex(source.bytes)) return null;
     // SECURITY: inline secrets need both files closed to others, as at load time (§4.6).
-    if (file.inline_secrets && ((source.mode | compiled.mode) & 0o004) !== 0) return null;
-    return deserialize(file.config, path);
+    if (header.inline_secrets && ((source.mode | compiled.mode) & 0o004) !== 0) return null;
+    const domainLines = splitDomainLines(bytes, headerEnd + 1, header.domains.length);
+    return domainLines === null ? null : deserialize(header, domainLines, bytes, path);
   } catch {
     return null;
   }
 }
 
-function serialize(config: Config): Serialized {
-  return {
-    path: config.path,
-    server: { ...config.server, env: [...config.server.env] },
-    tokens: [...config.tokens.values()],
-    domains: [...config.domains.values()].map((domain) => [domain.name, JSON.stringify(serializeDomain(domain))]),
-  };
+/** Where each domain's line starts and ends; null unless there are exactly `count` whole lines. */
+function splitDomainLines(bytes: Buffer, from: number, count: number): Array<[number, number]> | null {
+  const lines: Array<[number, number]> = [];
+  let start = from;
+  for (let k = 0; k < count; k++) {
+    const end = bytes.indexOf(NEWLINE, start);
+    if (end < 0) return null;
+    lines.push([start, end]);
+    start = end + 1;
+  }
+  return start === bytes.length ? lines : null;
 }
 
 function serializeDomain(domain: DomainConfig): SerializedDomain {
@@ -119,12 +138,17 @@ function serializeDomain(domain: DomainConfig): SerializedDomain {
   };
 }
 
-function deserialize(raw: Serialized, path: string): Config {
+function deserialize(header: Header, lines: Array<[number, number]>, bytes: Buffer, path: string): Config {
   return {
     path,
-    server: { ...raw.server, env: new Map(raw.server.env) },
-    tokens: new Map(raw.tokens.map((token) => [token.name, token])),
-    domains: new LazyMap(raw.domains.map(([name, json]) => [name, () => deserializeDomain(JSON.parse(json) as SerializedDomain)])),
+    server: { ...header.server, env: new Map(header.server.env) },
+    tokens: new Map(header.tokens.map((token) => [token.name, token])),
+    domains: new LazyMap(
+      header.domains.map((name, k) => {
+        const [start, end] = lines[k] as [number, number];
+        return [name, () => deserializeDomain(JSON.parse(bytes.toString('utf8', start, end)) as SerializedDomain)];
+      }),
+    ),
   };
 }
 

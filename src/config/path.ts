@@ -10,5 +10,5 @@ export function resolveConfigPath(option: string | undefined, env: Readonly<Reco
 
 /** Where the compiled form of a config lives (ADR 0009): beside it, under the same checks. */
 export function compiledPathFor(configPath: string): string {
-  return `${configPath}.compiled.json`;
+  return `${configPath}.compiled.jsonl`;
 }
