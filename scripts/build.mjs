@@ -2,12 +2,16 @@
 // Builds the one-file bundle dist/portcullis.js; with --tests, also type-checks and
 // compiles every TypeScript file (src, tests, e2e, fuzz, bench, scripts) into build/.
 //
-// The bundle holds two parts (ADR 0009): the hot serve path as ordinary code, and the cold
-// part (TOML parser, zod, full config validation, check) as a compressed string that src/cold-loader.ts
-// compiles only when needed, so that V8 never parses zod for a request served from a
-// compiled config.
+// The bundle holds three parts (ADR 0009, ADR 0012):
+// - the hot serve path, as a source string compiled through node:vm;
+// - a V8 code cache of that source, made here by serving one real request, so that a
+//   one-shot call deserializes its functions instead of compiling them;
+// - the cold part (TOML parser, zod, full config validation, check) as a compressed string
+//   that src/cold-loader.ts compiles only when needed.
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -28,14 +32,104 @@ const keepColdOut = {
   },
 };
 
-await build({
+const hot = await build({
   ...common,
   entryPoints: [join(root, 'src', 'main.ts')],
-  outfile: bundle,
-  banner: { js: '#!/usr/bin/env node' },
-  define: { PORTCULLIS_COLD_CHUNK: JSON.stringify(coldChunk) },
+  write: false,
+  // The cold chunk reaches the hot code as a parameter of its wrapper (below).
+  define: { PORTCULLIS_COLD_CHUNK: 'portcullisColdChunk' },
   plugins: [keepColdOut],
 });
+const hotSource = `(function (exports, require, module, __filename, __dirname, portcullisColdChunk) {${hot.outputFiles[0].text}\n})`;
+
+const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}';
+
+/**
+ * The bundle: a short loader, then its payload in one block comment, which V8 skims at a
+ * fraction of the cost of string literals (ADR 0012). The loader reads the file again,
+ * checks that the payload is the one it was built with (an upgrade may have replaced the
+ * file between the two reads), and compiles the hot source with its code cache. The cold
+ * chunk is decoded only when a cold path asks for it. Parts are base64, so the comment can
+ * never hold a "*" followed by "/".
+ */
+function assemble(cache) {
+  const buildId = randomBytes(12).toString('hex');
+  if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
+  const parts = [buildId, Buffer.from(hotSource, 'latin1').toString('base64'), cache === null ? '' : cache.toString('base64'), coldChunk];
+  const loader = (at) => `#!/usr/bin/env node
+"use strict";
+// Portcullis, built by scripts/build.mjs. The serve path is in the comment below, base64,
+// with a V8 code cache made at build time so that a one-shot call does not compile it (ADR 0012).
+const self = require("node:fs").readFileSync(__filename);
+const part = (at) => self.toString("latin1", at[0], at[1]);
+if (part(${at(0)}) !== "${buildId}") {
+  require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)});
+  require("node:fs").writeSync(2, "portcullis: service_unavailable: the bundle changed while it was loading\\n");
+  process.exit(129);
+}
+const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
+const script = new (require("node:vm").Script)(Buffer.from(part(${at(1)}), "base64").toString("latin1"), { filename: __filename, cachedData });
+script.runInThisContext()(exports, require, module, __filename, __dirname, () => part(${at(3)}));
+/*
+`;
+  // Offsets are padded to a fixed width, so writing them does not move the payload.
+  const span = (start, end) => `[${String(start).padStart(8)}, ${String(end).padStart(8)}]`;
+  let offset = Buffer.byteLength(loader(() => span(0, 0)));
+  const offsets = [];
+  for (const text of parts) {
+    offsets.push(offset, offset + text.length);
+    offset += text.length + 1;
+  }
+  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]));
+  if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
+  return `${head}${parts.join('\n')}\n*/\n`;
+}
+
+/**
+ * Serves one real request (a compiled 5-action config, an action with arguments) with the
+ * hot source and returns V8's code cache of every function that request compiled.
+ */
+function trainCodeCache() {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-build-'));
+  try {
+    const plain = join(dir, 'portcullis.js');
+    writeFileSync(plain, assemble(null), { mode: 0o755 });
+    const config = join(dir, 'train.toml');
+    let toml = `[server]\naudit_log = "${dir}/audit.jsonl"\n\n[domains.app]\ndescription = "Training"\n`;
+    for (let i = 0; i < 5; i++) {
+      toml += `\n[domains.app.actions.a${i}]\ndescription = "Action ${i}"\nlevel = "read"\nexec = ["/bin/echo", "{n}", "{name}"]\n`;
+      toml += `[domains.app.actions.a${i}.args.n]\ntype = "int"\nmin = 0\nmax = 9\ndefault = 1\n`;
+      toml += `[domains.app.actions.a${i}.args.name]\ntype = "string"\npattern = "[a-z]+"\ndefault = "x"\n`;
+    }
+    writeFileSync(config, toml, { mode: 0o644 });
+    execFileSync(process.execPath, [plain, 'check', '--config', config, '--compile'], { stdio: 'ignore' });
+    const sourcePath = join(dir, 'hot.js');
+    const cachePath = join(dir, 'hot.cache');
+    writeFileSync(sourcePath, hotSource);
+    const trainer = join(dir, 'train.cjs');
+    writeFileSync(
+      trainer,
+      `const { readFileSync, writeFileSync } = require('node:fs');
+const script = new (require('node:vm').Script)(readFileSync(${JSON.stringify(sourcePath)}, 'utf8'), { filename: ${JSON.stringify(plain)} });
+process.on('exit', () => writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData()));
+script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${JSON.stringify(dir)}, () => { throw new Error('the cold path is not trained'); });
+`,
+    );
+    const env = { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app a1 n=3 name=abc', SSH_CLIENT: '192.0.2.1 50000 22', SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' };
+    const answer = execFileSync(process.execPath, [trainer, '--config', config, '--level', 'read'], { env, encoding: 'utf8' });
+    if (!answer.includes('"ok":true')) throw new Error(`training request failed: ${answer}`);
+    const cache = readFileSync(cachePath);
+    // V8 rejects a cache made for another source, V8 version or flag set; fail here, not
+    // silently slow at every call.
+    const check = `const s = new (require('node:vm').Script)(require('node:fs').readFileSync(${JSON.stringify(sourcePath)}, 'utf8'), { cachedData: require('node:fs').readFileSync(${JSON.stringify(cachePath)}) }); process.exit(s.cachedDataRejected ? 1 : 0);`;
+    execFileSync(process.execPath, ['-e', check], { stdio: 'inherit' });
+    return cache;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+writeFileSync(bundle, assemble(trainCodeCache()));
 chmodSync(bundle, 0o755);
 
 if (process.argv.includes('--tests')) {
