@@ -9,18 +9,31 @@ spawn('/bin/true', [], { stdio: 'ignore' }).on('exit', (code) => process.stdout.
 `;
 
 /**
- * The floor plus what the contract itself requires of any implementation: output captured
- * through pipes in the action's own process group, a random request id and SHA-256 hashing.
+ * The floor plus the least the contract asks of any implementation, with none of our code:
+ * read the config and its compiled form and hash the config (a compiled form must be bound
+ * to its source), a random request id, a decision record appended before the spawn and an
+ * outcome record after, output captured through pipes in the action's own process group,
+ * SHA-256 of the output, one JSON line. argv: config path, compiled path, audit log path.
  * The gap between this and Portcullis is our own overhead.
  */
-export const CONTRACT_FLOOR_SCRIPT = `const crypto = require('node:crypto');
+export const CONTRACT_FLOOR_SCRIPT = `const fs = require('node:fs');
+const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
+const [config, compiled, audit] = process.argv.slice(2);
 const id = crypto.randomUUID();
+const source = crypto.createHash('sha256').update(fs.readFileSync(config)).digest('hex');
+const header = fs.readFileSync(compiled).subarray(0, 64).toString('latin1');
+const log = fs.openSync(audit, 'a');
+fs.writeSync(log, JSON.stringify({ ts: new Date().toISOString(), event: 'decision', id, source, header }) + '\\n');
 const hash = crypto.createHash('sha256');
-const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
 child.stdout.on('data', (chunk) => hash.update(chunk));
 child.stderr.on('data', () => undefined);
-child.on('close', (code) => process.stdout.write(JSON.stringify({ id, ok: code === 0, sha256: hash.digest('hex') }) + '\\n'));
+child.on('close', (code) => {
+  fs.writeSync(log, JSON.stringify({ ts: new Date().toISOString(), event: 'outcome', id, code }) + '\\n');
+  fs.writeSync(1, JSON.stringify({ id, ok: code === 0, sha256: hash.digest('hex') }) + '\\n');
+  process.exit(0);
+});
 `;
 
 /** Preloaded into every measured process alike: reports its peak RSS on stderr at exit. */
