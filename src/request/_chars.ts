@@ -1,8 +1,10 @@
 /** Character classes of the request grammar (CONTRACT §3.1, §3.2). */
 
 const BARE_PUNCTUATION = new Set(['-', '_', '.', ',', ':', '/', '@', '%', '+', '=', '^', '~', '#']);
-const LETTER_OR_NUMBER = /^[\p{L}\p{N}]$/u;
-const FORMAT_CHARACTER = /^\p{Cf}$/u;
+// Built on first use: V8 resolves each \p{…} through ICU when the RegExp is created
+// (about 0.6 M instructions each, measured), and an ASCII request never needs them.
+let letterOrNumber: RegExp | undefined;
+let formatCharacter: RegExp | undefined;
 
 export function isWhitespace(cp: number): boolean {
   return cp === 0x20 || cp === 0x09;
@@ -19,7 +21,7 @@ export function forbiddenCharacterReason(cp: number): string | null {
   if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
     return `control character U+${hex4(cp)}`;
   }
-  if (cp > 0x7f && FORMAT_CHARACTER.test(String.fromCodePoint(cp))) {
+  if (cp > 0x7f && (formatCharacter ??= /^\p{Cf}$/u).test(String.fromCodePoint(cp))) {
     return `invisible format character U+${hex4(cp)}`;
   }
   return null;
@@ -30,7 +32,7 @@ export function isBareCharacter(cp: number): boolean {
   if ((cp >= 0x61 && cp <= 0x7a) || (cp >= 0x41 && cp <= 0x5a) || (cp >= 0x30 && cp <= 0x39)) return true;
   const ch = String.fromCodePoint(cp);
   if (cp < 0x80) return BARE_PUNCTUATION.has(ch);
-  return LETTER_OR_NUMBER.test(ch);
+  return (letterOrNumber ??= /^[\p{L}\p{N}]$/u).test(ch);
 }
 
 function hex4(cp: number): string {
