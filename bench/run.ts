@@ -104,6 +104,11 @@ async function main(): Promise<void> {
     const r4 = compare(serve(cold, 'd0 a0'), floorRun, Math.max(10, RUNS / 4));
     rows.push(row('no compiled form (TOML + zod every call) vs Node floor (time)', r4.a.ms, r4.b.ms, 'ms', 'report'));
 
+    rows.push(...instructionCounts(
+      [BUNDLE, '--config', big, '--level', 'read'],
+      [floor],
+      [contractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')],
+    ));
     rows.push(inProcessThroughput(big));
     rows.push(...(await throughSshd(big)));
 
@@ -116,6 +121,31 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     rmSync(RSS_REPORTER.path, { force: true });
   }
+}
+
+/**
+ * Wall-clock times on a shared VM drift by 30 % within minutes; instruction counts do not.
+ * callgrind counts what each process executes in user space (kernel time, fork and exec are
+ * not in it), so these rows isolate the CPU work. Skipped when valgrind is not installed.
+ */
+function instructionCounts(ours: string[], floor: string[], contractFloor: string[]): Row[] {
+  const runs = 5;
+  const count = (args: string[]): number => {
+    const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args], {
+      env: { ...CLEAN_ENV, SSH_ORIGINAL_COMMAND: 'd0 a0' },
+      encoding: 'utf8',
+    });
+    const collected = /Collected : (\d+)/.exec(result.stderr)?.[1];
+    if (result.status !== 0 || collected === undefined) throw new Error(`callgrind failed: ${result.stderr.slice(-500)}`);
+    return Number(collected);
+  };
+  if (spawnSync('valgrind', ['--version']).status !== 0) return [];
+  const medianOf = (args: string[]): number => median(Array.from({ length: runs }, () => count(args)));
+  const [a, b, c] = [medianOf(ours), medianOf(floor), medianOf(contractFloor)];
+  return [
+    row('instructions (callgrind, user space): /bin/true action vs Node floor', a / 1e6, b / 1e6, 'M instr', 'report'),
+    row('instructions (callgrind, user space): contract floor vs Node floor', c / 1e6, b / 1e6, 'M instr', 'report'),
+  ];
 }
 
 function inProcessThroughput(configPath: string): Row {
