@@ -10,7 +10,7 @@
 //   that src/cold-loader.ts compiles only when needed.
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
@@ -130,6 +130,7 @@ script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${
   }
 }
 
+mkdirSync(dirname(bundle), { recursive: true });
 writeFileSync(bundle, assemble(trainCodeCache()));
 chmodSync(bundle, 0o755);
 
