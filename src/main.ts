@@ -5,7 +5,7 @@ import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
 import type { AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
-import { FdWriter } from './output/fd-writer.js';
+import { StdioWriter } from './output/stdio-writer.js';
 import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
@@ -39,6 +39,9 @@ async function main(): Promise<number> {
         abort: watchForAbort(),
         writeStdout: (text) => {
           answered = true;
+          // The action is over and its outcome logged: from here a signal may end us at
+          // once, even while a reader that stopped reading holds the write (ADR 0012).
+          releaseSignals();
           writeStdout(text);
         },
         writeStderr,
@@ -52,15 +55,26 @@ async function main(): Promise<number> {
  * Aborts on SIGHUP/SIGTERM/SIGINT, and when sshd has gone: OpenSSH sends no signal when the
  * client disconnects, its session process exits and we are re-parented (CONTRACT §7.1).
  */
+const STOP_SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
+let onStopSignal: (() => void) | null = null;
+
 function watchForAbort(): AbortWatch {
   const watch = new ProcessAbort();
   const abort = (): void => watch.abort();
-  for (const signal of ['SIGHUP', 'SIGTERM', 'SIGINT'] as const) process.on(signal, abort);
+  onStopSignal = abort;
+  for (const signal of STOP_SIGNALS) process.on(signal, abort);
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) abort();
   }, 500).unref();
   return watch;
+}
+
+/** Gives the stop signals back their default action: they end the process. */
+function releaseSignals(): void {
+  if (onStopSignal === null) return;
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
+  onStopSignal = null;
 }
 
 /** Fires its listeners once, on the first abort; listeners added later see `aborted`. */
@@ -76,10 +90,19 @@ class ProcessAbort implements AbortWatch {
     this.listeners.delete(listener);
   }
 
+  /** Every listener runs (each may kill a process group) before the first error is rethrown. */
   abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    for (const listener of [...this.listeners]) listener();
+    const errors: unknown[] = [];
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
   }
 }
 
@@ -91,25 +114,28 @@ function accountName(): string {
   }
 }
 
-const stdout = new FdWriter(1, () => process.stdout);
-const stderr = new FdWriter(2, () => process.stderr);
-const writeStdout = (text: string): void => stdout.write(text);
-const writeStderr = (text: string): void => stderr.write(text);
+const output = new StdioWriter({ out: 1, err: 2 }, (channel) => (channel === 'out' ? process.stdout : process.stderr));
+const writeStdout = (text: string): void => output.write('out', text);
+const writeStderr = (text: string): void => output.write('err', text);
 
 /** Exits once the answer has reached the reader: process.exit() drops queued writes. */
 async function exitWhenFlushed(status: number): Promise<never> {
-  await Promise.all([stdout.flushed(), stderr.flushed()]);
+  await output.flushed();
   process.exit(status);
 }
 
-/** Last resort for a bug: one answer at most, never a stack trace. */
+/**
+ * Last resort for a bug: one answer at most, never a stack trace, and nothing more runs.
+ * It exits at once rather than waiting for a flush: pending work must not go on after
+ * this answer (a queued tail is lost only when a descriptor was left non-blocking).
+ */
 function failHard(): void {
   if (!answered) {
     answered = true;
     writeStdout('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
     writeStderr('portcullis: service_unavailable: service unavailable\n');
   }
-  void exitWhenFlushed(129);
+  process.exit(129);
 }
 process.on('uncaughtException', failHard);
 process.on('unhandledRejection', failHard);

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUNDLE, parseSingleJsonLine } from '../../testkit/sshd.js';
+import { readAudit } from '../../testkit/process.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, badRequestAt, refused } from '../../testkit/attack-rows.js';
@@ -144,7 +145,8 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
       env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    // The reader waits until Portcullis has surely written and exited, then reads.
+    // The reader starts late: the answer is far larger than the pipe, so Portcullis must
+    // wait for it (a blocking write) instead of exiting with the rest still queued.
     child.stdout.pause();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await sleep(1500);
@@ -157,6 +159,31 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
     assert.ok(answer !== null, `the answer was cut: ${Buffer.concat(chunks).length} bytes`);
     assert.equal(answer.stdout_bytes, 600000);
     assert.deepEqual(Buffer.from(String(answer.stdout), 'base64'), Buffer.alloc(600000));
+  });
+
+  it('OUT-018 lets SIGTERM end a Portcullis whose reader stopped reading the answer', async () => {
+    const dir = makeTempDir();
+    const config = writeFileWithMode(
+      join(dir, 'config.toml'),
+      `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.zeros]\ndescription = "600 000 zero bytes"\nlevel = "read"\nexec = ["/usr/bin/head", "-c", "600000", "/dev/zero"]\n`,
+      0o600,
+    );
+    const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], {
+      env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    child.stdout.pause();
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    // Wait until the outcome is logged: from then on Portcullis is only writing its answer.
+    const deadline = Date.now() + 10000;
+    const outcomes = (): number => readAudit(join(dir, 'audit.jsonl')).filter((r) => r.event === 'outcome').length;
+    while (outcomes() === 0 && Date.now() < deadline) await sleep(50);
+    await sleep(200);
+    child.kill('SIGTERM');
+    const signal = await Promise.race([exited, sleep(3000).then(() => 'still running' as const)]);
+    if (signal === 'still running') child.kill('SIGKILL');
+    assert.equal(signal, 'SIGTERM', 'a reader that stops reading must not pin the process');
+    assert.equal(outcomes(), 1, 'the outcome was logged before the answer');
   });
 });
 
