@@ -9,7 +9,7 @@
 // - the cold part (TOML parser, zod, full config validation, check) as a compressed string
 //   that src/cold-loader.ts compiles only when needed.
 import { build } from 'esbuild';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { brotliCompressSync, constants as zlib } from 'node:zlib';
@@ -53,37 +53,49 @@ const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code"
  * never hold a "*" followed by "/".
  */
 function assemble(cache) {
-  const buildId = randomBytes(12).toString('hex');
   if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
-  const parts = [buildId, Buffer.from(hotSource, 'latin1').toString('base64'), cache === null ? '' : cache.toString('base64'), coldChunk];
-  const loader = (at) => `#!/usr/bin/env node
+  const payload = [Buffer.from(hotSource, 'latin1').toString('base64'), cache === null ? '' : cache.toString('base64'), coldChunk];
+  const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
+  const parts = [buildId, ...payload];
+  const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
+  const loader = (at, size) => `#!/usr/bin/env node
 "use strict";
 // Portcullis, built by scripts/build.mjs. The serve path is in the comment below, base64,
 // with a V8 code cache made at build time so that a one-shot call does not compile it (ADR 0012).
 let self = Buffer.alloc(0);
 try { self = require("node:fs").readFileSync(__filename); } catch {}
 const part = (at) => self.toString("latin1", at[0], at[1]);
-if (part(${at(0)}) !== "${buildId}") {
-  require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)});
-  require("node:fs").writeSync(2, "portcullis: service_unavailable: the bundle changed while it was loading\\n");
+const unavailable = (line) => {
+  try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
+  try { require("node:fs").writeSync(2, line); } catch {}
   process.exit(129);
+};
+if (self.length !== ${size} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
+let serve;
+try {
+  const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
+  serve = new (require("node:vm").Script)(Buffer.from(part(${at(1)}), "base64").toString("latin1"), { filename: __filename, cachedData }).runInThisContext();
+  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}));
+} catch {
+  unavailable(${failure('the bundle cannot be loaded')});
 }
-const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
-const script = new (require("node:vm").Script)(Buffer.from(part(${at(1)}), "base64").toString("latin1"), { filename: __filename, cachedData });
-script.runInThisContext()(exports, require, module, __filename, __dirname, () => part(${at(3)}));
 /*
 `;
-  // Offsets are padded to a fixed width, so writing them does not move the payload.
-  const span = (start, end) => `[${String(start).padStart(8)}, ${String(end).padStart(8)}]`;
-  let offset = Buffer.byteLength(loader(() => span(0, 0)));
+  // Offsets and size are padded to a fixed width, so writing them does not move the payload.
+  const pad = (n) => String(n).padStart(8);
+  const span = (start, end) => `[${pad(start)}, ${pad(end)}]`;
+  let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0)));
   const offsets = [];
   for (const text of parts) {
     offsets.push(offset, offset + text.length);
     offset += text.length + 1;
   }
-  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]));
+  const tail = '*/\n';
+  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length));
   if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
-  return `${head}${parts.join('\n')}\n*/\n`;
+  const bundleText = `${head}${parts.join('\n')}\n${tail}`;
+  if (bundleText.length !== offset + tail.length) throw new Error('bundle layout: the size is wrong');
+  return bundleText;
 }
 
 /**

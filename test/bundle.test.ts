@@ -75,4 +75,34 @@ describe('the bundle (ADR 0012)', () => {
     assert.ok(!existsSync(join(dir, 'ran')), 'the action ran');
     assert.ok(!existsSync(join(dir, 'audit.jsonl')), 'the loader got as far as the audit log');
   });
+
+  it('refuses a file whose size is not the one it was built with (the same build, rewritten while loading)', async () => {
+    const bundle = editedBundle((text) => text.replace(/self\.length !== +(\d+)/, (match, size: string) => match.replace(size, String(Number(size) + 1))));
+    const { dir, run } = serveWith(bundle);
+    const result = await run();
+    assert.equal(result.status, 129);
+    assert.equal(result.json?.error?.code, 'service_unavailable');
+    assert.ok(!existsSync(join(dir, 'ran')), 'the action ran');
+  });
+
+  it('answers service_unavailable, with no stack trace, when its serve path does not compile', async () => {
+    const { text, cacheSpan } = readBundle();
+    const source = /Buffer\.from\(part\((\[ *(\d+), *(\d+)\])\), "base64"\)\.toString\("latin1"\)/.exec(text);
+    assert.ok(source, 'the loader decodes its source');
+    const [start, end] = [Number(source[2]), Number(source[3])];
+    const broken = Buffer.from('(function () { this is not JavaScript').toString('base64');
+    const expression = `Buffer.from(part(${cacheSpan}), "base64")`;
+    const bundle = editedBundle((original) => {
+      // Without the cache, so that V8 has to parse the source.
+      const withoutCache = original.replace(expression, 'undefined'.padEnd(expression.length));
+      return `${withoutCache.slice(0, start)}${broken.padEnd(end - start, 'A')}${withoutCache.slice(end)}`;
+    });
+    const { dir, run } = serveWith(bundle);
+    const result = await run();
+    assert.equal(result.status, 129);
+    assert.equal(result.json?.error?.code, 'service_unavailable');
+    assert.equal(result.stderr, 'portcullis: service_unavailable: the bundle cannot be loaded\n');
+    assert.ok(!existsSync(join(dir, 'ran')), 'the action ran');
+  });
 });
+
