@@ -8,6 +8,10 @@ const captured = (kept: Buffer, totalBytes = kept.length): CapturedStream => ({ 
 
 describe('encodeOutput', () => {
   it('returns valid UTF-8 as text', () => assert.deepEqual(encodeOutput(captured(Buffer.from('héllo\nworld\n'))), { text: 'héllo\nworld\n', encoding: 'utf-8' }));
+  it('keeps a leading byte-order mark: the text is exactly the bytes', () => {
+    const withBom = Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x0a]);
+    assert.deepEqual(encodeOutput(captured(withBom)), { text: '\ufeffa\n', encoding: 'utf-8' });
+  });
   it('returns bytes that are not UTF-8 as base64', () => {
     assert.deepEqual(encodeOutput(captured(Buffer.from([0xff, 0x61]))), { text: Buffer.from([0xff, 0x61]).toString('base64'), encoding: 'base64' });
   });
@@ -22,8 +26,10 @@ describe('encodeOutput', () => {
     assert.equal(encoded.text.length, 4000);
   });
   it('is lossless and bounded for any bytes', () => {
+    // Half the inputs start with a UTF-8 byte-order mark, which a decoder may silently drop.
+    const bytesMaybeWithBom = fc.tuple(fc.boolean(), fc.uint8Array({ maxLength: 300 })).map(([bom, rest]) => (bom ? Uint8Array.from([0xef, 0xbb, 0xbf, ...rest]) : rest));
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (array) => {
+      fc.property(bytesMaybeWithBom, (array) => {
         const bytes = Buffer.from(array);
         const encoded = encodeOutput(captured(bytes));
         const back = encoded.encoding === 'base64' ? Buffer.from(encoded.text, 'base64') : Buffer.from(encoded.text, 'utf8');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Failure } from '../errors.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
@@ -59,8 +60,6 @@ export function successResponse(requestId: string, fields: Record<string, unknow
   return { v: 1, request_id: requestId, ok: true, ...fields };
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Lossless output (CONTRACT §7.1): valid UTF-8 as text, anything else as base64. A cut at
  * the cap that splits a character is trimmed back to the last whole one first. Text that
@@ -70,12 +69,10 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function encodeOutput(stream: CapturedStream): { text: string; encoding: 'utf-8' | 'base64' } {
   const bytes = stream.truncated ? trimPartialCharacter(stream.kept) : stream.kept;
-  if (jsonEscapedLength(bytes) <= base64Length(stream.kept.length)) {
-    try {
-      return { text: UTF8.decode(bytes), encoding: 'utf-8' };
-    } catch {
-      // Not UTF-8: base64 below.
-    }
+  // isUtf8, not TextDecoder: TextDecoder drops a leading byte-order mark, and building
+  // one costs every call a module load (ADR 0012).
+  if (jsonEscapedLength(bytes) <= base64Length(stream.kept.length) && isUtf8(bytes)) {
+    return { text: bytes.toString('utf8'), encoding: 'utf-8' };
   }
   return { text: stream.kept.toString('base64'), encoding: 'base64' };
 }
