@@ -49,22 +49,25 @@ const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code"
  * fraction of the cost of string literals (ADR 0012). The loader reads the file again,
  * checks that the payload is the one it was built with (an upgrade may have replaced the
  * file between the two reads), and compiles the hot source with its code cache. The cold
- * chunk is decoded only when a cold path asks for it. Parts are base64, so the comment can
- * never hold a "*" followed by "/".
+ * chunk is decoded only when a cold path asks for it. The file is ASCII throughout: the hot
+ * source as esbuild wrote it (which must then never hold a "*" followed by "/"), the cache
+ * and the cold chunk in base64. The loader reads it as a string, as Node's own loader
+ * does, so each part is a slice of that string, not a copy.
  */
 function assemble(cache) {
   if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
-  const payload = [Buffer.from(hotSource, 'latin1').toString('base64'), cache === null ? '' : cache.toString('base64'), coldChunk];
+  if (hotSource.includes('*/')) throw new Error('the hot source holds "*/", which would end the payload comment: write that regex or string another way');
+  const payload = [hotSource, cache === null ? '' : cache.toString('base64'), coldChunk];
   const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
   const parts = [buildId, ...payload];
   const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
   const loader = (at, size) => `#!/usr/bin/env node
 "use strict";
-// Portcullis, built by scripts/build.mjs. The serve path is in the comment below, base64,
-// with a V8 code cache made at build time so that a one-shot call does not compile it (ADR 0012).
-let self = Buffer.alloc(0);
-try { self = require("node:fs").readFileSync(__filename); } catch {}
-const part = (at) => self.toString("latin1", at[0], at[1]);
+// Portcullis, built by scripts/build.mjs. The serve path is in the comment below, with a V8
+// code cache made at build time so that a one-shot call does not compile it (ADR 0012).
+let self = "";
+try { self = require("node:fs").readFileSync(__filename, "utf8"); } catch {}
+const part = (at) => self.slice(at[0], at[1]);
 const unavailable = (line) => {
   try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
   try { require("node:fs").writeSync(2, line); } catch {}
@@ -74,7 +77,7 @@ if (self.length !== ${size} || part(${at(0)}) !== "${buildId}") unavailable(${fa
 let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
-  serve = new (require("node:vm").Script)(Buffer.from(part(${at(1)}), "base64").toString("latin1"), { filename: __filename, cachedData }).runInThisContext();
+  serve = new (require("node:vm").Script)(part(${at(1)}), { filename: __filename, cachedData }).runInThisContext();
   serve(exports, require, module, __filename, __dirname, () => part(${at(3)}));
 } catch {
   unavailable(${failure('the bundle cannot be loaded')});
@@ -94,7 +97,8 @@ try {
   const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length));
   if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
   const bundleText = `${head}${parts.join('\n')}\n${tail}`;
-  if (bundleText.length !== offset + tail.length) throw new Error('bundle layout: the size is wrong');
+  // ASCII throughout, so the loader's string offsets are byte offsets.
+  if (bundleText.length !== offset + tail.length || !/^[\x00-\x7f]*$/.test(bundleText)) throw new Error('bundle layout: not ASCII or the size is wrong');
   return bundleText;
 }
 

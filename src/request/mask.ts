@@ -5,5 +5,5 @@
  * digits, the only shape a valid proof has, is masked as well.
  */
 export function maskProofInRawRequest(raw: string): string {
-  return raw.replace(/\+proof=[^ \t]*/gi, '+proof=***').replace(/[0-9a-f]{64}/gi, '***');
+  return raw.replace(/\+proof=[^ \t]{0,}/gi, '+proof=***').replace(/[0-9a-f]{64}/gi, '***');
 }
