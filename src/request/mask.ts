@@ -5,5 +5,6 @@
  * digits, the only shape a valid proof has, is masked as well.
  */
 export function maskProofInRawRequest(raw: string): string {
+  // {0,} rather than *: the bundle carries this code inside a block comment (ADR 0012).
   return raw.replace(/\+proof=[^ \t]{0,}/gi, '+proof=***').replace(/[0-9a-f]{64}/gi, '***');
 }
