@@ -3,7 +3,7 @@ import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
-import type { AbortWatch } from './exec/index.js';
+import { ProcessAbort, type AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
 import { StdioWriter } from './output/stdio-writer.js';
 import { serve } from './run.js';
@@ -75,35 +75,6 @@ function releaseSignals(): void {
   if (onStopSignal === null) return;
   for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
   onStopSignal = null;
-}
-
-/** Fires its listeners once, on the first abort; listeners added later see `aborted`. */
-class ProcessAbort implements AbortWatch {
-  aborted = false;
-  private readonly listeners = new Set<() => void>();
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners.add(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: () => void): void {
-    this.listeners.delete(listener);
-  }
-
-  /** Every listener runs (each may kill a process group) before the first error is rethrown. */
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    const errors: unknown[] = [];
-    for (const listener of [...this.listeners]) {
-      try {
-        listener();
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
-  }
 }
 
 function accountName(): string {

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUNDLE, parseSingleJsonLine } from '../../testkit/sshd.js';
 import { readAudit } from '../../testkit/process.js';
@@ -10,6 +11,25 @@ import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.j
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, badRequestAt, refused } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
+
+/**
+ * The real bundle serving an action that prints 600 000 zero bytes (an 800 KB answer, far
+ * more than a pipe holds), its stdout a pipe that nobody reads yet.
+ */
+function serveZerosThroughBundle(): { dir: string; child: ChildProcessByStdio<null, Readable, null> } {
+  const dir = makeTempDir();
+  const config = writeFileWithMode(
+    join(dir, 'config.toml'),
+    `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.zeros]\ndescription = "600 000 zero bytes"\nlevel = "read"\nexec = ["/usr/bin/head", "-c", "600000", "/dev/zero"]\n`,
+    0o600,
+  );
+  const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], {
+    env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  child.stdout.pause();
+  return { dir, child };
+}
 
 describe('attack catalog: OUT (answers and audit log forging)', () => {
   const host = makeAttackHost();
@@ -135,19 +155,9 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
   });
 
   it('OUT-017 delivers a large answer whole to a reader that is slower than Portcullis', async () => {
-    const dir = makeTempDir();
-    const config = writeFileWithMode(
-      join(dir, 'config.toml'),
-      `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.zeros]\ndescription = "600 000 zero bytes"\nlevel = "read"\nexec = ["/usr/bin/head", "-c", "600000", "/dev/zero"]\n`,
-      0o600,
-    );
-    const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], {
-      env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    // The reader starts late: the answer is far larger than the pipe, so Portcullis must
-    // wait for it (a blocking write) instead of exiting with the rest still queued.
-    child.stdout.pause();
+    const { child } = serveZerosThroughBundle();
+    // The reader starts late: Portcullis must wait for it (a blocking write) instead of
+    // exiting with the rest of the answer still queued.
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     await sleep(1500);
     const chunks: Buffer[] = [];
@@ -162,17 +172,7 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
   });
 
   it('OUT-018 lets SIGTERM end a Portcullis whose reader stopped reading the answer', async () => {
-    const dir = makeTempDir();
-    const config = writeFileWithMode(
-      join(dir, 'config.toml'),
-      `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.zeros]\ndescription = "600 000 zero bytes"\nlevel = "read"\nexec = ["/usr/bin/head", "-c", "600000", "/dev/zero"]\n`,
-      0o600,
-    );
-    const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], {
-      env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app zeros' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    child.stdout.pause();
+    const { dir, child } = serveZerosThroughBundle();
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     // Wait until the outcome is logged: from then on Portcullis is only writing its answer.
     const deadline = Date.now() + 10000;
