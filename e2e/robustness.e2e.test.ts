@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive, readAudit } from '../testkit/process.js';
 import { BUNDLE, SshdHarness, runProcess } from '../testkit/sshd.js';
@@ -46,6 +46,7 @@ before(async () => {
   fx = makeFixture();
   evilConfig = join(fx.dir, 'evil.toml');
   writeFileSync(evilConfig, readFileSync(fx.configPath, 'utf8').replace('"config-A"', '"evil config used"'), { mode: 0o600 });
+  mkdirSync(join(fx.dir, 'empty-etc'));
   const fullDisk = join(fx.dir, 'full-disk.toml');
   writeFileSync(fullDisk, readFileSync(fx.configPath, 'utf8').replace(/audit_log = "[^"]+"/, 'audit_log = "/dev/full"'), { mode: 0o600 });
   const noLogDir = join(fx.dir, 'no-log-dir.toml');
@@ -56,7 +57,9 @@ before(async () => {
       { name: 'measured', options: `restrict,command="/usr/bin/time -o ${fx.dir}/rss -f %M ${fx.command('--level read')}"` },
       { name: 'fulldisk', options: `restrict,command="${BUNDLE} --config ${fullDisk} --level read"` },
       { name: 'dirlog', options: `restrict,command="${BUNDLE} --config ${noLogDir} --level read"` },
-      { name: 'defaultconfig', options: `restrict,command="${BUNDLE} --level read"` },
+      // Hermetic: the default config path is hidden behind an empty directory in a private
+      // mount namespace, so a host where Portcullis is installed is neither read nor logged to.
+      { name: 'defaultconfig', options: `restrict,command="unshare -m /bin/sh -c 'if [ -d /etc/portcullis ]; then mount --bind ${fx.dir}/empty-etc /etc/portcullis || exit 97; fi; exec ${BUNDLE} --level read'"` },
       { name: 'pty', options: `command="${fx.command('--level read')}"` },
     ],
     'AcceptEnv PORTCULLIS_CONFIG LC_*',
