@@ -206,7 +206,12 @@ function compileArg(name: string, raw: RawArg, at: string, problems: Problems): 
         problems.errors.push({ path: `${at}.min`, message: 'is greater than max' });
         return null;
       }
-      spec = { ...common, type: 'int', min: raw.min ?? null, max: raw.max ?? null };
+      if (raw.min === undefined && raw.max !== undefined && raw.max < 0) {
+        problems.errors.push({ path: `${at}.max`, message: 'is below 0, but min is not written and so is 0: write a negative min' });
+        return null;
+      }
+      // min is 0 unless written (CONTRACT §4.5), so help shows the bound that applies.
+      spec = { ...common, type: 'int', min: raw.min ?? 0, max: raw.max ?? null };
       break;
     case 'bool':
       spec = { ...common, type: 'bool' };
