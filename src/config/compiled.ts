@@ -5,6 +5,7 @@ import { readCapped } from './_read.js';
 import { isInlineSecret } from './_secrets.js';
 import { compiledPathFor } from './path.js';
 import { VERSION } from '../version.js';
+import { jsonLine } from '../output/json-line.js';
 import { LazyMap } from './lazy-map.js';
 import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './types.js';
 
@@ -63,7 +64,7 @@ export function writeCompiledConfig(config: Config, source: CompileSource): stri
     tokens: [...config.tokens.values()],
     domains: domains.map((domain) => domain.name),
   };
-  const lines = [header, ...domains.map(serializeDomain)].map((entry) => `${JSON.stringify(entry)}\n`);
+  const lines = [header, ...domains.map(serializeDomain)].map(jsonLine);
   const target = compiledPathFor(config.path);
   const temporary = `${target}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
