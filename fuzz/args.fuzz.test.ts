@@ -36,7 +36,7 @@ it('fuzz argument validators: never throw; accepted values honour every rule', (
   );
 });
 
-it('fuzz path arguments: an accepted path never resolves outside its root, symlinks included', () => {
+it('POL-044 fuzz path arguments: an accepted path never resolves outside its root, symlinks included, and is substituted resolved', () => {
   const base = makeTempDir();
   const root = join(base, 'allow');
   mkdirSync(join(root, 'sub'), { recursive: true });
@@ -59,6 +59,7 @@ it('fuzz path arguments: an accepted path never resolves outside its root, symli
       for (;;) {
         try {
           const real = realpathSync(probe);
+          assert.equal(real, probe, `${relative} was substituted unresolved`);
           assert.ok(real === realRoot || real.startsWith(`${realRoot}/`), `${relative} escaped to ${real}`);
           return;
         } catch {
