@@ -4,13 +4,14 @@ import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkArgValue, type ArgSpec } from '../src/config/index.js';
+import { LinearPattern } from '../src/config/linear-pattern.js';
 import { resolveUnderRoot } from '../src/policy/index.js';
 import { makeTempDir } from '../testkit/tmp.js';
 import { fuzzParameters, hostileText } from './_budget.js';
 
 const common = { name: 'x', description: '', required: true, default: null, sensitive: false };
 const specs: ArgSpec[] = [
-  { ...common, type: 'string', maxLength: 16, minLength: 1, pattern: /^(?:[a-z0-9.-]+)$/u, patternSource: '[a-z0-9.-]+', allowLeadingDash: false },
+  { ...common, type: 'string', maxLength: 16, minLength: 1, pattern: LinearPattern.fromValidated('[a-z0-9.-]+'), patternSource: '[a-z0-9.-]+', allowLeadingDash: false },
   { ...common, type: 'string', maxLength: 256, minLength: 0, pattern: null, patternSource: null, allowLeadingDash: false },
   { ...common, type: 'enum', values: ['a', 'b', '-c'] },
   { ...common, type: 'int', min: -5, max: 5 },
@@ -25,7 +26,7 @@ it('fuzz argument validators: never throw; accepted values honour every rule', (
       if (spec.type === 'string') {
         assert.ok(!checked.value.startsWith('-'), 'a leading dash passed');
         assert.ok([...checked.value].length <= spec.maxLength);
-        if (spec.pattern) assert.match(checked.value, spec.pattern);
+        if (spec.pattern) assert.match(checked.value, /^(?:[a-z0-9.-]+)$/u);
       }
       if (spec.type === 'enum') assert.ok(spec.values.includes(checked.value));
       if (spec.type === 'int') assert.ok(Number(checked.value) >= -5 && Number(checked.value) <= 5 && /^-?\d+$/.test(checked.value));
@@ -35,7 +36,7 @@ it('fuzz argument validators: never throw; accepted values honour every rule', (
   );
 });
 
-it('fuzz path arguments: an accepted path never resolves outside its root, symlinks included', () => {
+it('POL-044 fuzz path arguments: an accepted path never resolves outside its root, symlinks included, and is substituted resolved', () => {
   const base = makeTempDir();
   const root = join(base, 'allow');
   mkdirSync(join(root, 'sub'), { recursive: true });
@@ -58,6 +59,7 @@ it('fuzz path arguments: an accepted path never resolves outside its root, symli
       for (;;) {
         try {
           const real = realpathSync(probe);
+          assert.equal(real, probe, `${relative} was substituted unresolved`);
           assert.ok(real === realRoot || real.startsWith(`${realRoot}/`), `${relative} escaped to ${real}`);
           return;
         } catch {

@@ -4,7 +4,7 @@ import { authenticate, readCallerIdentity } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
-import { readBoundedStdin, runAction, type AbortWatch, type ExecResult } from './exec/index.js';
+import { abortedOnceSignalsDelivered, readBoundedStdin, runAction, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
@@ -182,6 +182,11 @@ class RequestSession {
       stdin = read.data;
     }
 
+    // SECURITY: a stop signal during the checks ends the request before anything runs,
+    // with its decision record (CONTRACT §7.1).
+    if (await abortedOnceSignalsDelivered(this.io.abort)) {
+      return this.refuse({ code: 'service_unavailable', message: 'service unavailable', detail: 'aborted by a signal before the action started' });
+    }
     if (!this.decide('allow', null)) return this.auditUnavailable();
     const plan = planExecution(action, values.value, this.config.server.env, {
       domain: action.domain,

@@ -9,6 +9,8 @@ export interface ServeOnceOptions {
   readonly stdin?: Buffer | string;
   /** Replaces the stdin stream altogether (to simulate a failure). */
   readonly stdinStream?: () => Readable;
+  /** Stands for SIGHUP/SIGTERM/SIGINT or a lost client (main.ts's watch). */
+  readonly abort?: AbortSignal;
 }
 
 /**
@@ -28,7 +30,7 @@ export async function serveOnce(configPath: string, request: string | null, opti
     user: 'attacker',
     pid: process.pid,
     now: () => Date.now(),
-    abort: new AbortController().signal,
+    abort: options.abort ?? new AbortController().signal,
     writeStdout: (text) => (stdout += text),
     writeStderr: (text) => (stderr += text),
   });

@@ -4,6 +4,7 @@ import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { readSshdWarnings } from './_sshd-warnings.js';
+import { jsonLine } from '../output/json-line.js';
 
 interface CheckIO {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -44,7 +45,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   }
 
   if (json) {
-    io.out(`${JSON.stringify({ ok, config: path, summary, errors, warnings })}\n`);
+    io.out(jsonLine({ ok, config: path, summary, errors, warnings }));
   } else {
     io.out(`portcullis check: ${path}\n`);
     if (summary) {

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { BUILTIN_NAMES } from '../request/index.js';
 import { checkArgValue } from './arg-values.js';
+import { LinearPattern } from './linear-pattern.js';
 import type { RawAction, RawArg, RawConfig } from './_schema.js';
 import { isInlineSecret, resolveSecret } from './_secrets.js';
 import { BUILTIN_PLACEHOLDERS, parseTemplate, placeholdersOf } from './_template.js';
@@ -174,14 +175,15 @@ function compileArg(name: string, raw: RawArg, at: string, problems: Problems): 
   let spec: ArgSpec;
   switch (raw.type) {
     case 'string': {
-      let pattern: RegExp | null = null;
+      let pattern: LinearPattern | null = null;
       if (raw.pattern !== undefined) {
-        try {
-          pattern = new RegExp(`^(?:${raw.pattern})$`, 'u');
-        } catch {
-          problems.errors.push({ path: `${at}.pattern`, message: 'is not a valid regular expression (compiled with the u flag)' });
+        // Matched in linear time or refused here (CONTRACT §4.5, ADR 0013).
+        const compiled = LinearPattern.compile(raw.pattern);
+        if ('error' in compiled) {
+          problems.errors.push({ path: `${at}.pattern`, message: compiled.error });
           return null;
         }
+        pattern = compiled.pattern;
       }
       if (raw.min_length > raw.max_length) {
         problems.errors.push({ path: `${at}.min_length`, message: 'is greater than max_length' });
@@ -206,7 +208,12 @@ function compileArg(name: string, raw: RawArg, at: string, problems: Problems): 
         problems.errors.push({ path: `${at}.min`, message: 'is greater than max' });
         return null;
       }
-      spec = { ...common, type: 'int', min: raw.min ?? null, max: raw.max ?? null };
+      if (raw.min === undefined && raw.max !== undefined && raw.max < 0) {
+        problems.errors.push({ path: `${at}.max`, message: 'is below 0, but min is not written and so is 0: write a negative min' });
+        return null;
+      }
+      // min is 0 unless written (CONTRACT §4.5), so help shows the bound that applies.
+      spec = { ...common, type: 'int', min: raw.min ?? 0, max: raw.max ?? null };
       break;
     case 'bool':
       spec = { ...common, type: 'bool' };

@@ -37,8 +37,11 @@ function checkInt(spec: Extract<ArgSpec, { type: 'int' }>, value: string): { val
   if (!/^-?(0|[1-9][0-9]*)$/.test(value)) return { error: 'must be a whole number' };
   const number = Number(value);
   if (!Number.isSafeInteger(number)) return { error: 'is out of range' };
-  if ((spec.min !== null && number < spec.min) || (spec.max !== null && number > spec.max)) {
-    return { error: `must be between ${spec.min ?? 'any'} and ${spec.max ?? 'any'}` };
+  // SECURITY: without a written negative min, min is 0, so no value can become an option
+  // of the program (`kill -s 0 {pid}` with pid=-1); CONTRACT §4.5.
+  const min = spec.min ?? 0;
+  if (number < min || (spec.max !== null && number > spec.max)) {
+    return { error: `must be between ${min} and ${spec.max ?? 'any'}` };
   }
   return { value: String(number === 0 ? 0 : number) };
 }

@@ -5,7 +5,9 @@ import { readCapped } from './_read.js';
 import { isInlineSecret } from './_secrets.js';
 import { compiledPathFor } from './path.js';
 import { VERSION } from '../version.js';
+import { jsonLine } from '../output/json-line.js';
 import { LazyMap } from './lazy-map.js';
+import { LinearPattern } from './linear-pattern.js';
 import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './types.js';
 
 /**
@@ -18,7 +20,8 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './ty
  * JSON.stringify never writes a raw newline, so a line is always one whole JSON text.
  */
 // The release is part of the format: an upgrade may tighten the rules a config passed.
-const FORMAT = `portcullis-compiled-config/3/${VERSION}`;
+// 4: int min defaults to 0 and patterns are matched by linear-pattern.ts (ADR 0013).
+const FORMAT = `portcullis-compiled-config/4/${VERSION}`;
 const NEWLINE = 0x0a;
 
 interface Header {
@@ -33,7 +36,7 @@ interface Header {
 }
 type SerializedDomain = { name: string; description: string; actions: SerializedAction[] };
 type SerializedAction = Omit<ActionConfig, 'env' | 'args'> & { env: Array<[string, Template]>; args: SerializedArg[] };
-type SerializedArg = ArgSpec extends infer A ? (A extends { pattern: RegExp | null } ? Omit<A, 'pattern'> : A) : never;
+type SerializedArg = ArgSpec extends infer A ? (A extends { pattern: LinearPattern | null } ? Omit<A, 'pattern'> : A) : never;
 
 function sha256Hex(bytes: Buffer): string {
   return nodeCrypto().createHash('sha256').update(bytes).digest('hex');
@@ -63,7 +66,7 @@ export function writeCompiledConfig(config: Config, source: CompileSource): stri
     tokens: [...config.tokens.values()],
     domains: domains.map((domain) => domain.name),
   };
-  const lines = [header, ...domains.map(serializeDomain)].map((entry) => `${JSON.stringify(entry)}\n`);
+  const lines = [header, ...domains.map(serializeDomain)].map(jsonLine);
   const target = compiledPathFor(config.path);
   const temporary = `${target}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
@@ -157,7 +160,7 @@ function deserializeDomain(domain: SerializedDomain): DomainConfig {
   for (const action of domain.actions) {
     const args = new Map<string, ArgSpec>();
     for (const spec of action.args) {
-      args.set(spec.name, spec.type === 'string' ? { ...spec, pattern: spec.patternSource === null ? null : new RegExp(`^(?:${spec.patternSource})$`, 'u') } : spec);
+      args.set(spec.name, spec.type === 'string' ? { ...spec, pattern: spec.patternSource === null ? null : LinearPattern.fromValidated(spec.patternSource) } : spec);
     }
     actions.set(action.name, { ...action, env: new Map(action.env), args });
   }

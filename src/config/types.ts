@@ -1,4 +1,5 @@
 import type { Level } from '../errors.js';
+import type { LinearPattern } from './linear-pattern.js';
 
 /** One problem found in a configuration, named by its TOML path (`domains.app.actions.run.exec`). */
 export interface ConfigProblem {
@@ -29,7 +30,7 @@ export type ArgSpec = ArgCommon &
         readonly type: 'string';
         readonly maxLength: number;
         readonly minLength: number;
-        readonly pattern: RegExp | null;
+        readonly pattern: LinearPattern | null;
         readonly patternSource: string | null;
         readonly allowLeadingDash: boolean;
       }

@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { errorCode, type Decision, type ErrorCode, type Level } from '../errors.js';
+import { jsonLine } from './json-line.js';
 import { isoTimestamp } from './timestamp.js';
 
 /** Who asked for what: the fields shared by a request's decision and outcome records (CONTRACT §8). */
@@ -68,7 +69,7 @@ export class AuditLog {
 
   /** Appends one record; false when it could not be written whole. */
   write(event: 'decision' | 'outcome', subject: AuditSubject, fields: DecisionFields | OutcomeFields): boolean {
-    const line = `${JSON.stringify({ ts: isoTimestamp(Date.now()), event, ...subject, ...fields })}\n`;
+    const line = jsonLine({ ts: isoTimestamp(Date.now()), event, ...subject, ...fields });
     const bytes = Buffer.from(line, 'utf8');
     try {
       return writeSync(this.fd, bytes, 0, bytes.length) === bytes.length;

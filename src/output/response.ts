@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Failure } from '../errors.js';
+import { jsonLine } from './json-line.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
 /** Fields every response carries (CONTRACT §7.2). */
@@ -84,9 +85,12 @@ function base64Length(bytes: number): number {
 /** An upper bound of the JSON string length of these bytes as text (UTF-8 never expands). */
 function jsonEscapedLength(bytes: Buffer): number {
   let length = bytes.length;
-  for (const byte of bytes) {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
     if (byte === 0x22 || byte === 0x5c || byte === 0x0a || byte === 0x09 || byte === 0x0d || byte === 0x08 || byte === 0x0c) length += 1;
     else if (byte < 0x20) length += 5;
+    // U+2028/U+2029 (E2 80 A8/A9): 3 bytes become the 6 characters \u2028 (json-line.ts).
+    else if (byte === 0xe2 && bytes[i + 1] === 0x80 && ((bytes[i + 2] as number) & 0xfe) === 0xa8) length += 3;
   }
   return length;
 }
@@ -104,9 +108,9 @@ function trimPartialCharacter(bytes: Buffer): Buffer {
   return bytes;
 }
 
-/** Serialises a response as exactly one line. JSON.stringify escapes every control character. */
+/** Serialises a response as exactly one line. */
 export function responseLine(response: Response): string {
-  return `${JSON.stringify(response)}\n`;
+  return jsonLine(response);
 }
 
 /** The human line for stderr: `portcullis: CODE: message`, with control characters escaped. */

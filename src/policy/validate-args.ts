@@ -46,7 +46,7 @@ function checkOne(spec: ArgSpec, value: string): { value: string } | { error: st
 }
 
 /**
- * Joins a relative path to its root and proves it stays there: the realpath of the deepest
+ * Joins a relative path to its root, proves it stays there and returns it resolved: the realpath of the deepest
  * existing part must be the root's realpath or lie under it, so no symlink leads out, even
  * towards a file yet to be created. Compares whole segments (`/srv/allow-evil` is not
  * under `/srv/allow`).
@@ -78,7 +78,11 @@ export function resolveUnderRoot(root: string, relative: string, mustExist: bool
   if (real === null || (real !== realRoot && !real.startsWith(`${realRoot}/`) && realRoot !== '/')) {
     return { error: 'leads outside its root' };
   }
-  return { value: joined };
+  // SECURITY: the program gets the path that was checked, not the text that was joined: a
+  // symlink swapped in after the check is not followed again (CONTRACT §4.5). The part not
+  // yet existing (`rest`) has no symlink to follow.
+  const rest = joined.slice(existing.length);
+  return { value: rest === '' ? real : `${real === '/' ? '' : real}${rest}` };
 }
 
 function entryExists(path: string): boolean {

@@ -21,6 +21,8 @@ export function forbiddenCharacterReason(cp: number): string | null {
   if ((cp < 0x20 && cp !== 0x09) || cp === 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
     return `control character U+${hex4(cp)}`;
   }
+  // Line splitters that honour Unicode cut a logged record here (Zl, Zp).
+  if (cp === 0x2028 || cp === 0x2029) return `line or paragraph separator U+${hex4(cp)}`;
   if (cp > 0x7f && (formatCharacter ??= /^\p{Cf}$/u).test(String.fromCodePoint(cp))) {
     return `invisible format character U+${hex4(cp)}`;
   }
