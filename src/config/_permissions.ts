@@ -28,9 +28,19 @@ export function checkSecureFile(path: string, options: { secret: boolean }): str
     problems.push(`${real} holds a secret and is readable by others (mode ${modeText(stats)})`);
   }
   // Both chains: the one the operator named (whose symlinks could be swapped) and the real one.
-  for (const dir of new Set([...ancestors(resolve(path)), ...ancestors(real)])) {
+  problems.push(...directoryProblems(new Set([...ancestors(resolve(path)), ...ancestors(real)]), { foreignOwnerOk: false }));
+  return problems;
+}
+
+/** The owner and write rules of §4.6 for each directory; statSync throws for a missing one. */
+function directoryProblems(dirs: Iterable<string>, options: { foreignOwnerOk: boolean }): string[] {
+  const uid = process.getuid?.() ?? 0;
+  const problems: string[] = [];
+  for (const dir of dirs) {
     const dirStats = statSync(dir);
-    if (!ownerOk(dirStats)) problems.push(`directory ${dir} is owned by uid ${dirStats.uid}, not root or the running user`);
+    if (!options.foreignOwnerOk && dirStats.uid !== 0 && dirStats.uid !== uid) {
+      problems.push(`directory ${dir} is owned by uid ${dirStats.uid}, not root or the running user`);
+    }
     const sticky = (dirStats.mode & 0o1000) !== 0;
     if ((dirStats.mode & 0o022) !== 0 && !sticky) {
       problems.push(`directory ${dir} is writable by group or others (mode ${modeText(dirStats)})`);
@@ -39,8 +49,7 @@ export function checkSecureFile(path: string, options: { secret: boolean }): str
   return problems;
 }
 
-
-function modeText(stats: Stats): string {
+export function modeText(stats: { mode: number }): string {
   return (stats.mode & 0o7777).toString(8).padStart(4, '0');
 }
 
