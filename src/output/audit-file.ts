@@ -56,8 +56,9 @@ export function inspectAuditLog(path: string): { problems: string[]; warnings: s
     const dirStats = statOrNull(dir);
     const problems = fileProblems(stats, path, () => dirStats?.uid ?? null);
     const warnings: string[] = [];
-    if (dirStats !== null && (stats.uid !== dirStats.uid || stats.gid !== dirStats.gid)) {
-      warnings.push(`${path} is owned by uid ${stats.uid} gid ${stats.gid}, its directory by uid ${dirStats.uid} gid ${dirStats.gid}: the account that writes the log may not be able to`);
+    // The owner only: a log created by the account has the account's group, not the directory's.
+    if (dirStats !== null && stats.uid !== dirStats.uid) {
+      warnings.push(`${path} is owned by uid ${stats.uid}, its directory by uid ${dirStats.uid}: the account that writes the log may not be able to`);
     }
     return { problems: [...problems, ...chain], warnings, file: { uid: stats.uid, gid: stats.gid, mode: modeText(stats) } };
   } finally {
