@@ -10,9 +10,6 @@ export interface PrivateDir {
   readonly gid: number;
 }
 
-// One process serves one request: the chain above state_dir is walked once, not per lookup.
-const checkedChains = new Map<string, string[]>();
-
 /**
  * Makes sure the state directory and one subdirectory exist, are ours and are private:
  * anyone else able to write there, or in a directory above (CONTRACT §4.6), could rename
@@ -23,8 +20,8 @@ export function ensurePrivateDir(stateDir: string, sub: string): PrivateDir | { 
   try {
     createOwned(stateDir);
     createOwned(path);
-    let chain = checkedChains.get(stateDir);
-    if (chain === undefined) checkedChains.set(stateDir, (chain = checkDirectoryChain(stateDir)));
+    // Walked on every call, not memoised: a long-lived session must see a chain that changed.
+    const chain = checkDirectoryChain(stateDir);
     if (chain.length > 0) return { error: `state dir ${stateDir} is unusable: ${chain.join('; ')}` };
     let stats: Stats | undefined;
     for (const dir of [stateDir, path]) {
