@@ -1,5 +1,5 @@
 import { nodeCrypto } from '../builtins.js';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
 export interface CallerIdentity {
@@ -31,14 +31,8 @@ export function readCallerIdentity(env: Readonly<Record<string, string | undefin
  */
 function readKeyFingerprint(path: string | undefined): string | null {
   if (path === undefined || !path.startsWith('/')) return null;
-  let text: string;
-  try {
-    const content = readFileSync(path);
-    if (content.length > MAX_AUTH_INFO_BYTES) return null;
-    text = content.toString('latin1');
-  } catch {
-    return null;
-  }
+  const text = readAuthInfo(path);
+  if (text === null) return null;
   const line = text
     .split('\n')
     .filter((l) => l.startsWith('publickey '))
@@ -47,4 +41,31 @@ function readKeyFingerprint(path: string | undefined): string | null {
   if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return null;
   const digest = nodeCrypto().createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
   return `SHA256:${digest.replace(/=+$/, '')}`;
+}
+
+/**
+ * Where a client can set SSH_USER_AUTH it may name /dev/zero or a FIFO: open without
+ * blocking or following a link, accept only a regular file sshd (root) or we wrote, and
+ * read at most the cap, however large the file claims or turns out to be.
+ */
+function readAuthInfo(path: string): string | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || (stats.uid !== 0 && stats.uid !== (process.getuid?.() ?? 0))) return null;
+    if (stats.size > MAX_AUTH_INFO_BYTES) return null;
+    const buffer = Buffer.alloc(MAX_AUTH_INFO_BYTES + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return length > MAX_AUTH_INFO_BYTES ? null : buffer.toString('latin1', 0, length);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

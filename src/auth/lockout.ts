@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync } fr
 import { join } from 'node:path';
 import { nodeCrypto } from '../builtins.js';
 import { errorCode } from '../errors.js';
+import { adoptDirectoryOwner } from '../config/_permissions.js';
 import { ensurePrivateDir } from './state-dir.js';
 
 export interface LockoutPolicy {
@@ -53,7 +54,13 @@ export function recordFailure(policy: LockoutPolicy, subject: LockoutSubject, no
   const dir = join(root.path, subjectName(subject));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    closeSync(openSync(join(dir, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600));
+    adoptDirectoryOwner(dir, root);
+    const fd = openSync(join(dir, `${nowMs}-${nodeCrypto().randomBytes(8).toString('hex')}`), 'wx', 0o600);
+    try {
+      adoptDirectoryOwner(fd, root);
+    } finally {
+      closeSync(fd);
+    }
     return true;
   } catch (error) {
     return { error: `failure counter: ${errorCode(error)}` };

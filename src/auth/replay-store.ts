@@ -2,6 +2,7 @@ import { nodeCrypto } from '../builtins.js';
 import { closeSync, futimesSync, openSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorCode } from '../errors.js';
+import { adoptDirectoryOwner } from '../config/_permissions.js';
 import { ensurePrivateDir } from './state-dir.js';
 
 export type ClaimResult = 'claimed' | 'replayed' | { error: string };
@@ -17,6 +18,7 @@ export function claimNonce(stateDir: string, token: string, nonce: string, windo
   const name = nodeCrypto().createHash('sha256').update(`${token}\n${nonce.toLowerCase()}`).digest('hex');
   try {
     const fd = openSync(join(dir.path, name), 'wx', 0o600);
+    adoptDirectoryOwner(fd, dir);
     // The entry's age is measured on the same clock as the proofs, not the filesystem's.
     futimesSync(fd, nowMs / 1000, nowMs / 1000);
     closeSync(fd);

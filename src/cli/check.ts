@@ -1,10 +1,12 @@
-import { accessSync, constants, closeSync, openSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
 import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
+import { inspectAuditLog } from '../output/audit-file.js';
+import { inspectStateDir } from '../auth/state-dir.js';
+import { compiledFormWidening } from '../config/_no-wider.js';
 
 interface CheckIO {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -35,6 +37,9 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   const errors: ConfigProblem[] = loaded.ok ? [] : [...loaded.errors];
   const warnings: ConfigProblem[] = [...loaded.warnings, ...readSshdWarnings()];
   if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
+  const audit = loaded.ok ? inspectAuditLog(loaded.config.server.auditLog) : null;
+  errors.push(...(audit?.problems ?? []).map((message) => ({ path: 'server.audit_log', message })));
+  warnings.push(...(audit?.warnings ?? []).map((message) => ({ path: 'server.audit_log', message })));
   const summary = loaded.ok ? summarize(loaded.config) : null;
   const ok = errors.length === 0;
   // The compiled form needs only a config that loads: serving accepts one whose programs are
@@ -45,13 +50,14 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   }
 
   if (json) {
-    io.out(jsonLine({ ok, config: path, summary, errors, warnings }));
+    io.out(jsonLine({ ok, config: path, summary, audit_log: audit?.file ?? null, errors, warnings }));
   } else {
     io.out(`portcullis check: ${path}\n`);
     if (summary) {
       io.out(`  ${summary.domains.length} domains, ${summary.actions} actions (read ${summary.levels.read}, ops ${summary.levels.ops}, admin ${summary.levels.admin})\n`);
       for (const domain of summary.domains) io.out(`  ${domain.name}: ${domain.actions.join(', ')}\n`);
       io.out(`  tags: ${summary.tags.join(', ') || '(none)'}\n  tokens: ${summary.tokens.join(', ') || '(none)'}\n`);
+      if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
     }
     for (const problem of errors) io.out(`error: ${problem.path}: ${problem.message}\n`);
     for (const problem of warnings) io.out(`warning: ${problem.path}: ${problem.message}\n`);
@@ -71,11 +77,8 @@ function runtimeProblems(config: Config): ConfigProblem[] {
       if (!isDirectory(action.cwd)) problems.push({ path: `domains.${domain.name}.actions.${action.name}.cwd`, message: `${action.cwd} is not a directory` });
     }
   }
-  const audit = auditLogProblem(config.server.auditLog);
-  if (audit) problems.push({ path: 'server.audit_log', message: audit });
   if (config.tokens.size > 0) {
-    const state = stateDirProblem(config.server.stateDir);
-    if (state) problems.push({ path: 'server.state_dir', message: state });
+    for (const message of inspectStateDir(config.server.stateDir)) problems.push({ path: 'server.state_dir', message });
   }
   return problems;
 }
@@ -94,39 +97,6 @@ function isDirectory(path: string): boolean {
     return statSync(path).isDirectory();
   } catch {
     return false;
-  }
-}
-
-function auditLogProblem(path: string): string | null {
-  try {
-    closeSync(openSync(path, constants.O_WRONLY | constants.O_APPEND));
-    return null;
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') return `${path} is not appendable`;
-  }
-  try {
-    accessSync(dirname(path), constants.W_OK | constants.X_OK);
-    return null;
-  } catch {
-    return `${dirname(path)} does not exist or is not writable, so ${path} cannot be created`;
-  }
-}
-
-function stateDirProblem(path: string): string | null {
-  try {
-    const stats = statSync(path);
-    if (!stats.isDirectory()) return `${path} is not a directory`;
-    if ((stats.mode & 0o022) !== 0) return `${path} is writable by group or others`;
-    accessSync(path, constants.W_OK | constants.X_OK);
-    return null;
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') return `${path} is not usable`;
-  }
-  try {
-    accessSync(dirname(path), constants.W_OK | constants.X_OK);
-    return null;
-  } catch {
-    return `${path} does not exist and ${dirname(path)} is not writable`;
   }
 }
 
@@ -152,6 +122,8 @@ function summarize(config: Config) {
  */
 function compileStep(config: Config, compile: boolean): ConfigProblem | null {
   if (!compile) {
+    const wider = compiledFormWidening(config.path);
+    if (wider !== null) return { path: '(compiled)', message: wider };
     return loadCompiledConfig(config.path) === null
       ? { path: '(compiled)', message: 'no current compiled form: every request parses the TOML (slower); run portcullis check --compile' }
       : null;

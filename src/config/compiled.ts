@@ -1,6 +1,7 @@
 import { nodeCrypto } from '../builtins.js';
-import { closeSync, fchmodSync, fchownSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { checkSecureFile } from './_permissions.js';
+import { widerThanConfig } from './_no-wider.js';
 import { readCapped } from './_read.js';
 import { isInlineSecret } from './_secrets.js';
 import { compiledPathFor } from './path.js';
@@ -13,7 +14,7 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './ty
 /**
  * The compiled form of a config (ADR 0009): the validated Config as JSON lines, bound to the
  * SHA-256 of the exact source bytes it came from. Serving from it skips TOML and zod; it is
- * trusted only under the config's own checks plus the same owner as the config.
+ * trusted only under the config's own checks, and only while no wider than the config.
  *
  * Line 1 is the header (format, hash, server, tokens, domain names); line 2 + k is domain k.
  * A call parses the header and the one domain its request names, nothing else (ADR 0012).
@@ -74,7 +75,9 @@ export function writeCompiledConfig(config: Config, source: CompileSource): stri
     const bytes = Buffer.from(lines.join(''), 'utf8');
     for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset);
     if (process.getuid?.() === 0) fchownSync(fd, source.uid, source.gid);
-    fchmodSync(fd, source.mode & 0o644);
+    // Not root, the file has our group: the config's group bits would widen it (§4.6).
+    const sameGroup = fstatSync(fd).gid === source.gid;
+    fchmodSync(fd, source.mode & (sameGroup ? 0o644 : 0o604));
   } catch (error) {
     closeSync(fd);
     unlinkSync(temporary);
@@ -96,7 +99,7 @@ export function loadCompiledConfig(path: string): Config | null {
   if (checkSecureFile(compiledPath, { secret: false }).length > 0) return null;
   const source = readCapped(path);
   const compiled = readCapped(compiledPath, 16 * 1048576);
-  if ('error' in source || 'error' in compiled || compiled.uid !== source.uid) return null;
+  if ('error' in source || 'error' in compiled || widerThanConfig(compiled, source) !== null) return null;
   try {
     const bytes = compiled.bytes;
     const headerEnd = bytes.indexOf(NEWLINE);

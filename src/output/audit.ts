@@ -1,6 +1,8 @@
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
-import { errorCode, type Decision, type ErrorCode, type Level } from '../errors.js';
+import { closeSync, writeSync } from 'node:fs';
+import { type Decision, type ErrorCode, type Level } from '../errors.js';
+import { openAuditFile } from './audit-file.js';
 import { jsonLine } from './json-line.js';
+import { syslogError } from './syslog.js';
 import { isoTimestamp } from './timestamp.js';
 
 /** Who asked for what: the fields shared by a request's decision and outcome records (CONTRACT §8). */
@@ -58,13 +60,14 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
 export class AuditLog {
   private constructor(private readonly fd: number) {}
 
+  /** CONTRACT §8's open-and-check rule; a refusal's trace goes to syslog, since the log cannot take it. */
   static open(path: string): { log: AuditLog } | { error: string } {
-    try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
-      return { log: new AuditLog(fd) };
-    } catch (error) {
-      return { error: `audit log ${path} cannot be opened: ${errorCode(error)}` };
+    const opened = openAuditFile(path);
+    if ('error' in opened) {
+      syslogError(`service_unavailable: ${opened.error}`);
+      return opened;
     }
+    return { log: new AuditLog(opened.fd) };
   }
 
   /** Appends one record; false when it could not be written whole. */
