@@ -1,7 +1,7 @@
 import { resolveSecret, type Config } from '../config/index.js';
 import { fail, ok, serviceUnavailable, type AuthFailureReason, type Failure, type Level, type Result } from '../errors.js';
 import { isIdentifier, type ProofFields } from '../request/index.js';
-import { lockoutState, recordFailure, type LockoutPolicy, type LockoutSubject } from './lockout.js';
+import { firstLockedOut, recordFailure, type LockoutPolicy, type LockoutSubject } from './lockout.js';
 import { proofMatches, proofMessage } from './proof.js';
 import { claimNonce } from './replay-store.js';
 
@@ -80,18 +80,15 @@ function lockoutChecks(config: Config, token: string, requester: Requester): Loc
 }
 
 function checkLockout(policy: LockoutPolicy, subjects: readonly LockoutSubject[], nowMs: number): { ok: false; error: Failure } | null {
-  for (const subject of subjects) {
-    const state = lockoutState(policy, subject, nowMs);
-    if ('error' in state) return serviceUnavailable(state.error);
-    if (state.locked) {
-      return fail('locked_out', 'too many failed proofs; try again later', {
-        retry_after: state.retryAfterSeconds,
-        hint: `retry in ${state.retryAfterSeconds} s`,
-        detail: `locked out: ${describeSubject(subject)}; ${state.retryAfterSeconds} s left`,
-      });
-    }
-  }
-  return null;
+  const locked = firstLockedOut(policy, subjects, nowMs);
+  if (locked === null) return null;
+  if ('error' in locked) return serviceUnavailable(locked.error);
+  const seconds = locked.retryAfterSeconds;
+  return fail('locked_out', 'too many failed proofs; try again later', {
+    retry_after: seconds,
+    hint: `retry in ${seconds} s`,
+    detail: `locked out: ${describeSubject(locked.subject)}; ${seconds} s left`,
+  });
 }
 
 /** For the operator, in the audit `detail`: what to pass to `portcullis unlock`. */

@@ -27,7 +27,26 @@ export const SWEEP_BUDGET = 128;
 export function lockoutState(policy: LockoutPolicy, subject: LockoutSubject, nowMs: number): LockoutState | { error: string } {
   const root = ensurePrivateDir(policy.stateDir, FAILURES_DIR);
   if ('error' in root) return root;
-  const dir = counterDir(root.path, subject);
+  return stateOf(policy, counterDir(root.path, subject), nowMs);
+}
+
+/** The first of `subjects` that is locked out, in order, or null when none is. */
+export function firstLockedOut(
+  policy: LockoutPolicy,
+  subjects: readonly LockoutSubject[],
+  nowMs: number,
+): { subject: LockoutSubject; retryAfterSeconds: number } | null | { error: string } {
+  const root = ensurePrivateDir(policy.stateDir, FAILURES_DIR);
+  if ('error' in root) return root;
+  for (const subject of subjects) {
+    const state = stateOf(policy, counterDir(root.path, subject), nowMs);
+    if ('error' in state) return state;
+    if (state.locked) return { subject, retryAfterSeconds: state.retryAfterSeconds };
+  }
+  return null;
+}
+
+function stateOf(policy: LockoutPolicy, dir: string, nowMs: number): LockoutState | { error: string } {
   let entries: string[];
   try {
     entries = readdirSync(dir);
