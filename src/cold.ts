@@ -5,3 +5,4 @@
  */
 export { loadConfig, writeCompiledConfig } from './config/full.js';
 export { runCheck } from './cli/check.js';
+export { runUnlock } from './cli/unlock.js';

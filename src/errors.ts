@@ -62,6 +62,8 @@ export interface Failure {
   readonly argument?: string;
   readonly required_level?: Level;
   readonly reason?: AuthFailureReason;
+  /** Seconds until a `locked_out` caller may try again (CONTRACT §5 step 4). */
+  readonly retry_after?: number;
   readonly detail?: string;
 }
 

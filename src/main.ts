@@ -28,6 +28,8 @@ async function main(): Promise<number> {
       return loadCold().runCheck(invocation.args, { env, out: writeStdout });
     case 'sign':
       return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'unlock':
+      return loadCold().runUnlock(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {

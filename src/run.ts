@@ -1,6 +1,6 @@
 import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
-import { authenticate, readCallerIdentity } from './auth/index.js';
+import { authenticate, callerOf, readCallerIdentity } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
@@ -123,7 +123,8 @@ class RequestSession {
     }
 
     if (request.proofFields !== null) {
-      const granted = authenticate(this.config, request.proofFields, request.commandText, this.clientAddress, this.io.now());
+      const requester = { address: this.clientAddress, caller: callerOf(this.subject.key, this.subject.identity) };
+      const granted = authenticate(this.config, request.proofFields, request.commandText, requester, this.io.now());
       if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
       if (!granted.ok) return this.refuse(granted.error);
       this.caller = {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authenticate, computeProof, proofMessage } from './index.js';
 import { signedRequestLine } from '../cli/sign.js';
@@ -54,9 +54,12 @@ function signed(opts: { token?: string; secret?: Buffer; ts?: number; nonce?: st
   return signedRequestLine(opts.secret ?? SECRET, opts.serverId ?? 'host-a', opts.token ?? 'bot', String(opts.ts ?? T0), nonce, opts.command ?? 'app deploy');
 }
 
-function attempt(config: ReturnType<typeof setup>['config'], line: string, nowSeconds = T0, address: string | null = '192.0.2.1') {
+const READ_KEY = 'key SHA256:read-key';
+const RELEASE_KEY = 'key SHA256:release-key';
+
+function attempt(config: ReturnType<typeof setup>['config'], line: string, nowSeconds = T0, address: string | null = '192.0.2.1', caller = READ_KEY) {
   const { fields, command } = fieldsFor(line);
-  return authenticate(config, fields, command, address, nowSeconds * 1000);
+  return authenticate(config, fields, command, { address, caller }, nowSeconds * 1000);
 }
 
 function reasonOf(result: ReturnType<typeof attempt>): string {
@@ -98,7 +101,8 @@ describe('authenticate: refusal reasons, in the order of CONTRACT §5', () => {
     const unknown = attempt(config, signed({ token: 'nobody' }));
     const wrong = attempt(config, signed({ secret: Buffer.alloc(32, 1) }));
     assert.ok(!unknown.ok && !wrong.ok);
-    assert.deepEqual({ ...unknown.error }, { ...wrong.error });
+    // The detail (unknown_credential, bad_proof) is for the audit log only.
+    assert.deepEqual({ ...unknown.error, detail: null }, { ...wrong.error, detail: null });
   });
   it('invalid: a proof for another command', () => {
     const line = signed({ command: 'app status' }).replace('app status', 'app deploy');
@@ -140,36 +144,6 @@ describe('authenticate: refusal reasons, in the order of CONTRACT §5', () => {
   for (const [name, line] of malformed) it(`malformed: ${name}`, () => assert.equal(reasonOf(attempt(setup().config, line)), 'auth_failed:malformed'));
 });
 
-describe('authenticate: lockout', () => {
-  it('locks a token out after max_auth_failures, without checking further proofs', () => {
-    const { config } = setup();
-    for (let i = 0; i < 3; i++) assert.equal(reasonOf(attempt(config, signed({ secret: Buffer.alloc(32, 1) }), T0 + i, `198.51.100.${i}`)), 'auth_failed:invalid');
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '203.0.113.9')), 'locked_out:');
-  });
-  it('locks a client address out across tokens', () => {
-    const { config } = setup();
-    for (let i = 0; i < 3; i++) attempt(config, signed({ token: 'nobody', ts: T0 + i }), T0 + i, '192.0.2.77');
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '192.0.2.77')), 'locked_out:');
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '192.0.2.78')), 'ok');
-  });
-  it('expires lockout_seconds after the last counted failure, and locked attempts do not count', () => {
-    const { config } = setup();
-    for (let i = 0; i < 3; i++) attempt(config, signed({ secret: Buffer.alloc(32, 1), ts: T0 + i }), T0 + i, null);
-    for (let i = 0; i < 5; i++) assert.equal(reasonOf(attempt(config, signed({ secret: Buffer.alloc(32, 1), ts: T0 + 50 }), T0 + 50, null)), 'locked_out:');
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 101 }), T0 + 101, null)), 'locked_out:');
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 102 }), T0 + 102, null)), 'ok');
-  });
-  it('stale and replayed proofs count as failures too', () => {
-    const { config } = setup();
-    const line = signed();
-    attempt(config, line, T0, null);
-    attempt(config, line, T0 + 1, null);
-    attempt(config, signed({ ts: T0 - 500 }), T0 + 2, null);
-    attempt(config, signed({ ts: T0 - 500 }), T0 + 3, null);
-    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 4 }), T0 + 4, null)), 'locked_out:');
-  });
-});
-
 describe('authenticate: the state directory', () => {
   it('creates a missing state dir with mode 0700', () => {
     const { config, dir } = setup();
@@ -189,21 +163,98 @@ describe('authenticate: the state directory', () => {
   });
 });
 
+
+describe('authenticate: lockout per (credential, caller) and per address (CONTRACT §5 step 4)', () => {
+  const wrong = (ts: number, token = 'bot'): string => signed({ secret: Buffer.alloc(32, 1), ts, token });
+  const retryAfter = (result: ReturnType<typeof attempt>): number | undefined => (result.ok ? undefined : result.error.retry_after);
+
+  it('locks the pair after max_auth_failures, wherever the caller comes from', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) assert.equal(reasonOf(attempt(config, wrong(T0 + i), T0 + i, `198.51.100.${i}`)), 'auth_failed:invalid');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '203.0.113.9')), 'locked_out:');
+  });
+  it("one caller's failures never lock the credential for another caller from another address", () => {
+    const { config } = setup();
+    for (let i = 0; i < 6; i++) attempt(config, wrong(T0 + i), T0 + i, '192.0.2.50', READ_KEY);
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 6 }), T0 + 6, '192.0.2.51', RELEASE_KEY)), 'ok');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 6 }), T0 + 6, '192.0.2.52', READ_KEY)), 'locked_out:');
+  });
+  it('locks an address out for every caller and every credential', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) attempt(config, wrong(T0 + i, `ghost${i}`), T0 + i, '192.0.2.77', READ_KEY);
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '192.0.2.77', RELEASE_KEY)), 'locked_out:');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, '192.0.2.78', RELEASE_KEY)), 'ok');
+  });
+  it('gives retry_after: the seconds until lockout_seconds after the last counted failure, decreasing', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) attempt(config, wrong(T0 + i), T0 + i, null);
+    assert.equal(retryAfter(attempt(config, signed({ ts: T0 + 2 }), T0 + 2, null)), 100);
+    assert.equal(retryAfter(attempt(config, signed({ ts: T0 + 40 }), T0 + 40, null)), 62);
+    assert.equal(retryAfter(attempt(config, signed({ ts: T0 + 101 }), T0 + 101, null)), 1);
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 102 }), T0 + 102, null)), 'ok');
+  });
+  it('rounds retry_after up, so a client that waits that long is not locked out again', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) attempt(config, wrong(T0), T0, null);
+    const { fields, command } = fieldsFor(signed());
+    const result = authenticate(config, fields, command, { address: null, caller: READ_KEY }, T0 * 1000 + 99_500);
+    assert.equal(result.ok ? undefined : result.error.retry_after, 1);
+  });
+  it('does not count locked-out attempts: the lock ends lockout_seconds after the last counted failure', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) attempt(config, wrong(T0 + i), T0 + i, null);
+    for (let i = 0; i < 5; i++) assert.equal(reasonOf(attempt(config, wrong(T0 + 50), T0 + 50, null)), 'locked_out:');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 101 }), T0 + 101, null)), 'locked_out:');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 102 }), T0 + 102, null)), 'ok');
+  });
+  it('counts stale and replayed proofs too', () => {
+    const { config } = setup();
+    const line = signed();
+    attempt(config, line, T0, null);
+    attempt(config, line, T0 + 1, null);
+    attempt(config, signed({ ts: T0 - 500 }), T0 + 2, null);
+    attempt(config, signed({ ts: T0 - 500 }), T0 + 3, null);
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 4 }), T0 + 4, null)), 'locked_out:');
+  });
+  it('all unknown names of one caller share one counter, which then locks that caller out of every name', () => {
+    const { config } = setup();
+    for (let i = 0; i < 3; i++) assert.equal(reasonOf(attempt(config, wrong(T0 + i, `ghost${i}`), T0 + i, null)), 'auth_failed:invalid');
+    assert.equal(reasonOf(attempt(config, wrong(T0 + 3, 'never-seen'), T0 + 3, null)), 'locked_out:');
+    // A configured name answers the same, so the lock cannot tell configured names apart.
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, null)), 'locked_out:');
+    assert.equal(reasonOf(attempt(config, signed({ ts: T0 + 3 }), T0 + 3, null, RELEASE_KEY)), 'ok');
+  });
+  it("keeps the private reason of an invalid in the detail: unknown_credential or bad_proof", () => {
+    const { config } = setup();
+    const unknown = attempt(config, signed({ token: 'nobody' }));
+    const bad = attempt(config, wrong(T0));
+    assert.ok(!unknown.ok && !bad.ok);
+    assert.equal(unknown.error.detail, 'unknown_credential');
+    assert.equal(bad.error.detail, 'bad_proof');
+  });
+});
+
 describe('authenticate: the state directory does not grow for names that never failed', () => {
-  it('creates no counter for subjects that are only checked, and removes empty ones', async () => {
-    const { readdirSync } = await import('node:fs');
+  const counters = (dir: string): string[] => {
+    const root = join(dir, 'state', 'failures');
+    return readdirSync(root).flatMap((group) => readdirSync(join(root, group)).map((member) => `${group}/${member}`));
+  };
+  it('creates no counter for subjects that are only checked', () => {
     const { config, dir } = setup();
-    for (let i = 0; i < 4; i++) attempt(config, signed({ token: `ghost${i}`, ts: T0 + i }), T0 + i, '192.0.2.200');
-    const failures = join(dir, 'state', 'failures');
-    // One address and the names that failed before the address was locked out (3).
-    assert.equal(readdirSync(failures).length, 4);
-    for (let i = 0; i < 5; i++) attempt(config, signed({ token: `fresh${i}` }), T0 + 10, '192.0.2.200');
-    assert.equal(readdirSync(failures).length, 4, 'locked-out attempts created counters');
-    attempt(config, signed({ ts: T0 + 1000 }), T0 + 1000, '192.0.2.201');
-    assert.equal(readdirSync(failures).length, 4);
-    // ghost0's old counter is pruned when next checked, then its new failure recreates it,
-    // beside the new address: .200, ghost1, ghost2, .201, ghost0.
-    attempt(config, signed({ token: 'ghost0', ts: T0 + 1000 }), T0 + 1000, '192.0.2.201');
-    assert.equal(readdirSync(failures).length, 5);
+    for (let i = 0; i < 20; i++) attempt(config, signed({ ts: T0 + i }), T0 + i, `192.0.2.${i}`);
+    assert.deepEqual(existsSync(join(dir, 'state', 'failures')) ? counters(dir) : [], []);
+  });
+  it('invented names from one caller fill one counter, not one per name', () => {
+    const { config, dir } = setup('max_auth_failures = 1000\nlockout_seconds = 100\nid = "host-a"');
+    for (let i = 0; i < 50; i++) attempt(config, signed({ token: `invented${i}`, ts: T0 }), T0, null);
+    assert.equal(counters(dir).length, 1);
+    assert.match(counters(dir)[0] ?? '', /^unknown\//);
+  });
+  it('names no counter after a token, a caller or an address: only hashes', () => {
+    const { config, dir } = setup();
+    attempt(config, signed({ secret: Buffer.alloc(32, 1) }), T0, '192.0.2.99', 'identity ../../etc');
+    const all = counters(dir).join(' ');
+    assert.equal(counters(dir).length, 2);
+    for (const raw of ['bot', '192.0.2.99', 'etc', '..']) assert.ok(!all.includes(raw), `${raw} in ${all}`);
   });
 });

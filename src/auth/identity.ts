@@ -1,11 +1,12 @@
 import { nodeCrypto } from '../builtins.js';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { canonicalAddress } from './address.js';
 
 /** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
 export interface CallerIdentity {
   /** The client's address and port from SSH_CLIENT, or null outside sshd. */
   readonly client: string | null;
-  /** The IP part of SSH_CLIENT: the unit of address lockout (CONTRACT §5). */
+  /** The IP part of SSH_CLIENT in canonical form: the unit of address lockout (CONTRACT §5). */
   readonly clientAddress: string | null;
   /** `SHA256:…` fingerprint of the key that authenticated (ExposeAuthInfo), or null. */
   readonly keyFingerprint: string | null;
@@ -19,7 +20,7 @@ export function readCallerIdentity(env: Readonly<Record<string, string | undefin
   const port = words[1] && /^[0-9]{1,5}$/.test(words[1]) ? words[1] : null;
   return {
     client: address === null ? null : port === null ? address : `${address} ${port}`,
-    clientAddress: address,
+    clientAddress: address === null ? null : canonicalAddress(address) ?? address.toLowerCase(),
     keyFingerprint: readKeyFingerprint(env.SSH_USER_AUTH),
   };
 }

@@ -57,6 +57,11 @@ describe('parseInvocation: refusals are bad-options (service_unavailable)', () =
 describe('parseInvocation: a request never selects a subcommand or an option', () => {
   it('runs check only when argv[0] says so', () => assert.equal(parseInvocation(['check', '--json'], {}).mode, 'check'));
   it('treats "check" sent as a login-shell command as a request', () => assert.equal(serve(parseInvocation(['-c', 'check'], {})).request, 'check'));
+  it('runs unlock only when argv[0] says so', () => assert.deepEqual(parseInvocation(['unlock', '--token', 'bot'], {}), { mode: 'unlock', args: ['--token', 'bot'] }));
+  it('treats "unlock" sent as a request as a request, never the subcommand', () => {
+    assert.equal(serve(parseInvocation(['-c', 'unlock --token bot'], {})).request, 'unlock --token bot');
+    assert.equal(serve(parseInvocation(['--level', 'read'], { SSH_ORIGINAL_COMMAND: 'unlock --address 192.0.2.1' })).request, 'unlock --address 192.0.2.1');
+  });
   it('treats "--version" sent as a login-shell command as a request', () => assert.equal(serve(parseInvocation(['-c', '--version'], {})).request, '--version'));
   it('takes options from SSH_ORIGINAL_COMMAND never', () => {
     const r = serve(parseInvocation([], { SSH_ORIGINAL_COMMAND: '--level admin app run' }));

@@ -13,7 +13,7 @@ export interface ServeOptions {
 export type Invocation =
   | { readonly mode: 'serve'; readonly options: ServeOptions; readonly request: string | null }
   | { readonly mode: 'bad-options'; readonly detail: string; readonly diagnostic: boolean }
-  | { readonly mode: 'check' | 'sign'; readonly args: readonly string[] }
+  | { readonly mode: 'check' | 'sign' | 'unlock'; readonly args: readonly string[] }
   | { readonly mode: 'version' | 'help' };
 
 const LEVELS: readonly string[] = ['read', 'ops', 'admin'];
@@ -26,7 +26,7 @@ const VALUE_OPTIONS = new Set(['--config', '--level', '--identity', '--tags']);
  */
 export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, selfPath = 'portcullis'): Invocation {
   const first = argv[0];
-  if (first === 'check' || first === 'sign') return { mode: first, args: argv.slice(1) };
+  if (first === 'check' || first === 'sign' || first === 'unlock') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };
   if (argv.length === 1 && first === '--help') return { mode: 'help' };
 

@@ -20,12 +20,21 @@ export function errorResponse(requestId: string, failure: Failure, where: { doma
   if (failure.argument !== undefined) error.argument = failure.argument;
   if (failure.required_level !== undefined) error.required_level = failure.required_level;
   if (failure.reason !== undefined) error.reason = failure.reason;
-  if (diagnostic && failure.detail !== undefined) error.detail = failure.detail;
+  if (failure.retry_after !== undefined) error.retry_after = failure.retry_after;
+  if (diagnostic && failure.detail !== undefined && !auditOnlyDetail(failure)) error.detail = failure.detail;
   const response: Response = { v: 1, request_id: requestId, ok: false };
   if (where.domain) response.domain = where.domain;
   if (where.action) response.action = where.action;
   response.error = error;
   return response;
+}
+
+/**
+ * The detail of a proof refusal stays in the audit log even under --diagnostic: it tells a
+ * configured credential from an invented one, and names callers (CONTRACT §5 step 4).
+ */
+function auditOnlyDetail(failure: Failure): boolean {
+  return failure.code === 'auth_failed' || failure.code === 'locked_out';
 }
 
 /** The refusal an action that ran out of time carries, in its answer and on stderr. */
@@ -115,7 +124,7 @@ export function responseLine(response: Response): string {
 
 /** The human line for stderr: `portcullis: CODE: message`, with control characters escaped. */
 export function stderrLine(failure: Failure, diagnostic: boolean): string {
-  const detail = diagnostic && failure.detail ? ` (${failure.detail})` : '';
+  const detail = diagnostic && failure.detail && !auditOnlyDetail(failure) ? ` (${failure.detail})` : '';
   return `portcullis: ${failure.code}: ${escapeControls(failure.message + detail)}\n`;
 }
 
