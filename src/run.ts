@@ -1,10 +1,10 @@
 import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
-import { authenticate, readCallerIdentity } from './auth/index.js';
+import { authenticate, readCallerIdentity, signedCommand } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
-import { readBoundedStdin, runAction, type AbortWatch, type ExecResult } from './exec/index.js';
+import { checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
@@ -123,7 +123,8 @@ class RequestSession {
     }
 
     if (request.proofFields !== null) {
-      const granted = authenticate(this.config, request.proofFields, request.commandText, this.clientAddress, this.io.now());
+      const signed = signedCommand(request.commandText, request.stdinSha256);
+      const granted = authenticate(this.config, request.proofFields, signed, this.clientAddress, this.io.now());
       if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
       if (!granted.ok) return this.refuse(granted.error);
       this.caller = {
@@ -140,6 +141,7 @@ class RequestSession {
   private runBuiltin(request: ParsedRequest): number {
     // INVARIANT: called only when request.builtin is set.
     const builtin = request.builtin as NonNullable<ParsedRequest['builtin']>;
+    if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${builtin.name}'`));
     let fields: Record<string, unknown>;
     if (builtin.name === 'help') {
       const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
@@ -166,6 +168,7 @@ class RequestSession {
     // The values that will run, defaults included.
     this.subject.args = auditArgs(values.value, (key) => action.args.get(key)?.sensitive === true);
 
+    if (request.stdinSha256 !== null && action.stdin === null) return this.refuse(stdinHashWithoutStdin('this action'));
     const deadline = this.io.now() + action.timeout * 1000;
     let stdin: Buffer | null = null;
     if (action.stdin !== null) {
@@ -180,6 +183,8 @@ class RequestSession {
         return this.refuse(failure);
       }
       stdin = read.data;
+      const mismatch = request.stdinSha256 === null ? null : checkStdinHash(request.stdinSha256, stdin);
+      if (mismatch !== null) return this.refuse(mismatch);
     }
 
     if (!this.decide('allow', null)) return this.auditUnavailable();
