@@ -20,6 +20,8 @@ export interface ServeIO {
   readonly now: () => number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
+  /** Why the client is gone, asked right before a child starts (CONTRACT §7.3); absent: never. */
+  readonly clientGone?: () => string | null;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
 }
@@ -199,6 +201,7 @@ class RequestSession {
       stdin,
       killGraceMs: this.config.server.killGrace * 1000,
       abort: this.io.abort,
+      ...(this.io.clientGone !== undefined ? { clientGone: this.io.clientGone } : {}),
     });
     return this.finish(action, result, stdin?.length ?? 0);
   }
@@ -216,6 +219,7 @@ class RequestSession {
       stdout_sha256: result.stdout.sha256,
       stderr_sha256: result.stderr.sha256,
       ...(result.spawnError !== null ? { detail: capForLog(result.spawnError, 512) } : {}),
+      ...(result.abortDetail !== null ? { detail: capForLog(result.abortDetail, 512) } : {}),
     });
     if (!written) this.io.writeStderr('portcullis: audit outcome record could not be written\n');
     if (result.spawnError !== null) {

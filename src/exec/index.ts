@@ -3,4 +3,5 @@ export { runAction, type ExecOptions, type ExecResult } from './run-action.js';
 export { readBoundedStdin, type StdinResult } from './read-stdin.js';
 export type { CapturedStream } from './_capture.js';
 export { ProcessAbort, type AbortWatch } from './abort-watch.js';
+export { clientPresence } from './client-presence.js';
 export { checkStdinHash, stdinHashWithoutStdin } from './stdin-hash.js';

@@ -14,6 +14,8 @@ export interface ExecResult {
   readonly signal: string | null;
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** Why an abort came before the child started (nothing ran), for the audit `detail`. */
+  readonly abortDetail: string | null;
   readonly durationMs: number;
   readonly stdout: CapturedStream;
   readonly stderr: CapturedStream;
@@ -24,6 +26,8 @@ export interface ExecOptions {
   readonly killGraceMs: number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
+  /** Asked right before the child starts: why the client is gone, or null (CONTRACT §7.3). */
+  readonly clientGone?: () => string | null;
 }
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */
@@ -65,6 +69,8 @@ class RunningAction {
     const unusable = notExecutable(this.plan.file);
     if (unusable !== null) return this.settle({ spawnError: unusable });
     closeInheritedDescriptors();
+    const gone = this.options.clientGone?.() ?? null;
+    if (gone !== null) return this.settle({ aborted: true, abortDetail: gone });
     let child: ChildProcess;
     try {
       child = nodeChildProcess().spawn(LAUNCHER, launcherArgs(this.plan.file, this.plan.args, this.plan.env), {
@@ -173,6 +179,7 @@ class RunningAction {
       signal: null,
       timedOut: false,
       aborted: false,
+      abortDetail: null,
       durationMs: Number((process.hrtime.bigint() - this.started) / 1_000_000n),
       stdout: this.stdout.finish(),
       stderr: this.stderr.finish(),
