@@ -23,6 +23,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type AuthFailureReason = 'invalid' | 'stale' | 'replayed' | 'malformed';
 
+/** `bad_request` reasons (CONTRACT §7.3). */
+export type RequestFailureReason = 'stdin_mismatch';
+
 /** Audit `decision` value for a refusal with this code (CONTRACT §8). */
 export type Decision = 'allow' | 'invalid' | 'deny';
 
@@ -61,7 +64,7 @@ export interface Failure {
   readonly column?: number;
   readonly argument?: string;
   readonly required_level?: Level;
-  readonly reason?: AuthFailureReason;
+  readonly reason?: AuthFailureReason | RequestFailureReason;
   /** Seconds until a `locked_out` caller may try again (CONTRACT §5 step 4). */
   readonly retry_after?: number;
   readonly detail?: string;

@@ -3,7 +3,7 @@ import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
-import { ProcessAbort, type AbortWatch } from './exec/index.js';
+import { ProcessAbort, clientPresence, type AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
 import { StdioWriter } from './output/stdio-writer.js';
 import { serve } from './run.js';
@@ -39,6 +39,7 @@ async function main(): Promise<number> {
         pid: process.pid,
         now: () => Date.now(),
         abort: watchForAbort(),
+        clientGone: clientPresence(process.ppid),
         writeStdout: (text) => {
           answered = true;
           // The action is over and its outcome logged: from here a signal may end us at

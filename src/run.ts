@@ -1,10 +1,10 @@
 import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
-import { authenticate, callerOf, readCallerIdentity } from './auth/index.js';
+import { authenticate, callerOf, readCallerIdentity, signedCommand } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
-import { abortedOnceSignalsDelivered, readBoundedStdin, runAction, type AbortWatch, type ExecResult } from './exec/index.js';
+import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { Invocation, ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
@@ -20,6 +20,8 @@ export interface ServeIO {
   readonly now: () => number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
+  /** Why the client is gone, asked right before a child starts (CONTRACT §7.3); absent: never. */
+  readonly clientGone?: () => string | null;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
 }
@@ -124,7 +126,8 @@ class RequestSession {
 
     if (request.proofFields !== null) {
       const requester = { address: this.clientAddress, caller: callerOf(this.subject.key, this.subject.identity) };
-      const granted = authenticate(this.config, request.proofFields, request.commandText, requester, this.io.now());
+      const signed = signedCommand(request.commandText, request.stdinSha256);
+      const granted = authenticate(this.config, request.proofFields, signed, requester, this.io.now());
       if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
       if (!granted.ok) return this.refuse(granted.error);
       this.caller = {
@@ -141,6 +144,7 @@ class RequestSession {
   private runBuiltin(request: ParsedRequest): number {
     // INVARIANT: called only when request.builtin is set.
     const builtin = request.builtin as NonNullable<ParsedRequest['builtin']>;
+    if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${builtin.name}'`));
     let fields: Record<string, unknown>;
     if (builtin.name === 'help') {
       const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
@@ -167,6 +171,7 @@ class RequestSession {
     // The values that will run, defaults included.
     this.subject.args = auditArgs(values.value, (key) => action.args.get(key)?.sensitive === true);
 
+    if (request.stdinSha256 !== null && action.stdin === null) return this.refuse(stdinHashWithoutStdin('this action'));
     const deadline = this.io.now() + action.timeout * 1000;
     let stdin: Buffer | null = null;
     if (action.stdin !== null) {
@@ -181,6 +186,8 @@ class RequestSession {
         return this.refuse(failure);
       }
       stdin = read.data;
+      const mismatch = request.stdinSha256 === null ? null : checkStdinHash(request.stdinSha256, stdin);
+      if (mismatch !== null) return this.refuse(mismatch);
     }
 
     // SECURITY: a stop signal during the checks ends the request before anything runs,
@@ -200,6 +207,7 @@ class RequestSession {
       stdin,
       killGraceMs: this.config.server.killGrace * 1000,
       abort: this.io.abort,
+      ...(this.io.clientGone !== undefined ? { clientGone: this.io.clientGone } : {}),
     });
     return this.finish(action, result, stdin?.length ?? 0);
   }
@@ -217,6 +225,7 @@ class RequestSession {
       stdout_sha256: result.stdout.sha256,
       stderr_sha256: result.stderr.sha256,
       ...(result.spawnError !== null ? { detail: capForLog(result.spawnError, 512) } : {}),
+      ...(result.abortDetail !== null ? { detail: capForLog(result.abortDetail, 512) } : {}),
     });
     if (!written) this.io.writeStderr('portcullis: audit outcome record could not be written\n');
     if (result.spawnError !== null) {

@@ -7,6 +7,14 @@ export function proofMessage(serverId: string, token: string, ts: string, nonce:
   return [PROOF_VERSION, serverId, token, ts, nonce, commandText].join('\n');
 }
 
+/**
+ * What a proof or signature covers after the nonce: the command text, then LF and the
+ * lowercase `+stdin_sha256` hex when the request carries one (CONTRACT §5, §7.3).
+ */
+export function signedCommand(commandText: string, stdinSha256: string | null): string {
+  return stdinSha256 === null ? commandText : `${commandText}\n${stdinSha256.toLowerCase()}`;
+}
+
 /** Lowercase hex HMAC-SHA256 of the message. */
 export function computeProof(secret: Buffer, message: string): string {
   return nodeCrypto().createHmac('sha256', secret).update(message, 'utf8').digest('hex');

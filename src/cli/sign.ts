@@ -1,6 +1,6 @@
 import { nodeCrypto } from '../builtins.js';
 import { readFileSync } from 'node:fs';
-import { computeProof, proofMessage } from '../auth/index.js';
+import { computeProof, proofMessage, signedCommand } from '../auth/index.js';
 import { stripOneNewline } from '../config/index.js';
 import { isIdentifier, parseRequest } from '../request/index.js';
 
@@ -11,7 +11,7 @@ interface SignIO {
   err(text: string): void;
 }
 
-const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] REQUEST\n';
+const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST\n';
 
 /**
  * `portcullis sign` (CONTRACT §2.2): prints REQUEST with fresh proof fields prepended,
@@ -46,20 +46,33 @@ export function runSign(args: readonly string[], io: SignIO): number {
     io.err(`portcullis sign: the request is not valid: ${request.error.message}\n`);
     return 2;
   }
-  if (request.value.proofFields !== null) {
+  if (request.value.proofFields !== null || request.value.stdinSha256 !== null) {
     io.err('portcullis sign: the request already carries proof fields\n');
     return 2;
   }
+  let stdinSha256: string | null = null;
+  if (parsed.stdinFile !== undefined) {
+    try {
+      stdinSha256 = nodeCrypto().createHash('sha256').update(readFileSync(parsed.stdinFile)).digest('hex');
+    } catch {
+      io.err(`portcullis sign: cannot read ${parsed.stdinFile}\n`);
+      return 2;
+    }
+  }
   const ts = String(Math.floor((io.now?.() ?? Date.now()) / 1000));
   const nonce = nodeCrypto().randomBytes(16).toString('hex');
-  io.out(`${signedRequestLine(secret, parsed.serverId, parsed.token, ts, nonce, request.value.commandText)}\n`);
+  io.out(`${signedRequestLine(secret, parsed.serverId, parsed.token, ts, nonce, request.value.commandText, stdinSha256)}\n`);
   return 0;
 }
 
-/** The request line with its proof fields prepended (CONTRACT §5). */
-export function signedRequestLine(secret: Buffer, serverId: string, token: string, ts: string, nonce: string, commandText: string): string {
-  const proof = computeProof(secret, proofMessage(serverId, token, ts, nonce, commandText));
-  return `+token=${token} +ts=${ts} +nonce=${nonce} +proof=${proof} ${commandText}`;
+/**
+ * The request line with its proof fields prepended (CONTRACT §5); with `stdinSha256`, the
+ * proof also covers the input that must go to the action's stdin (CONTRACT §7.3).
+ */
+export function signedRequestLine(secret: Buffer, serverId: string, token: string, ts: string, nonce: string, commandText: string, stdinSha256: string | null = null): string {
+  const proof = computeProof(secret, proofMessage(serverId, token, ts, nonce, signedCommand(commandText, stdinSha256)));
+  const stdinField = stdinSha256 === null ? '' : ` +stdin_sha256=${stdinSha256}`;
+  return `+token=${token} +ts=${ts} +nonce=${nonce} +proof=${proof}${stdinField} ${commandText}`;
 }
 
 interface SignArgs {
@@ -67,6 +80,7 @@ interface SignArgs {
   secretFile?: string;
   secretEnv?: string;
   serverId: string;
+  stdinFile?: string;
   request: string;
 }
 
@@ -75,7 +89,7 @@ function parseSignArgs(args: readonly string[]): SignArgs | { error: string } {
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.
-    const match = /^--(token|secret-file|secret-env|server-id)(?:=(.*))?$/s.exec(arg);
+    const match = /^--(token|secret-file|secret-env|server-id|stdin)(?:=(.*))?$/s.exec(arg);
     if (match === null) {
       if (arg.startsWith('--')) return { error: `unknown option ${arg}` };
       positional.push(arg);
@@ -98,6 +112,7 @@ function parseSignArgs(args: readonly string[]): SignArgs | { error: string } {
     ...(values['secret-file'] !== undefined ? { secretFile: values['secret-file'] } : {}),
     ...(values['secret-env'] !== undefined ? { secretEnv: values['secret-env'] } : {}),
     serverId: values['server-id'] ?? '',
+    ...(values.stdin !== undefined ? { stdinFile: values.stdin } : {}),
     // INVARIANT: positional.length === 1.
     request: positional[0] as string,
   };

@@ -11,7 +11,7 @@ Serve (run by sshd, never by hand):
 
 Operator and client commands:
   portcullis check [--config PATH] [--json] [--compile]
-  portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] REQUEST
+  portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
   portcullis --version | --help
 

@@ -4,3 +4,5 @@ export { readBoundedStdin, type StdinResult } from './read-stdin.js';
 export type { CapturedStream } from './_capture.js';
 export { ProcessAbort, type AbortWatch } from './abort-watch.js';
 export { abortedOnceSignalsDelivered } from './pending-signals.js';
+export { clientPresence } from './client-presence.js';
+export { checkStdinHash, stdinHashWithoutStdin } from './stdin-hash.js';

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { nodeChildProcess } from '../builtins.js';
 import type { ExecPlan } from '../policy/index.js';
 import { StreamCapture, type CapturedStream } from './_capture.js';
-import { GroupWatchdog } from './_watchdog.js';
+import { closeInheritedDescriptors } from './_inherited-fds.js';
+import { LAUNCHER, launcherArgs, notExecutable } from './_launcher.js';
 import type { AbortWatch } from './abort-watch.js';
 
 /** How an action ended. Success and failure share this one shape. */
@@ -13,6 +14,8 @@ export interface ExecResult {
   readonly signal: string | null;
   readonly timedOut: boolean;
   readonly aborted: boolean;
+  /** Why an abort came before the child started (nothing ran), for the audit `detail`. */
+  readonly abortDetail: string | null;
   readonly durationMs: number;
   readonly stdout: CapturedStream;
   readonly stderr: CapturedStream;
@@ -23,15 +26,15 @@ export interface ExecOptions {
   readonly killGraceMs: number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
+  /** Asked right before the child starts: why the client is gone, or null (CONTRACT §7.3). */
+  readonly clientGone?: () => string | null;
 }
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */
 const PIPE_DRAIN_MS = 100;
-/** Actions that end sooner never pay for a watchdog process (ADR 0006). */
-const WATCHDOG_AFTER_MS = 50;
 
 /**
- * Runs a plan (CONTRACT §7.1): no shell, its own process group, the exact environment, a
+ * Runs a plan (CONTRACT §7.1): no shell reads the arguments, its own process group, the exact environment, a
  * timeout (SIGTERM to the group, SIGKILL after the grace), output caps, and whatever the
  * main process leaves in its group killed as soon as it exits.
  */
@@ -50,7 +53,6 @@ class RunningAction {
   private exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private openPipes = 2;
   private settled = false;
-  private watchdog: GroupWatchdog | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
@@ -64,24 +66,29 @@ class RunningAction {
 
   start(): void {
     if (this.options.abort.aborted) return this.settle({ aborted: true });
+    const unusable = notExecutable(this.plan.file);
+    if (unusable !== null) return this.settle({ spawnError: unusable });
+    closeInheritedDescriptors();
+    const gone = this.options.clientGone?.() ?? null;
+    if (gone !== null) return this.settle({ aborted: true, abortDetail: gone });
     let child: ChildProcess;
     try {
-      child = nodeChildProcess().spawn(this.plan.file, this.plan.args, {
+      child = nodeChildProcess().spawn(LAUNCHER, launcherArgs(this.plan.file, this.plan.args, this.plan.env), {
         shell: false,
         detached: true,
         cwd: this.plan.cwd,
         env: this.plan.env,
-        stdio: [this.options.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        // Descriptor 3: the guard's end of a channel only we hold (see _launcher.ts).
+        stdio: [this.options.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
       return this.settle({ spawnError: error instanceof Error ? error.message : 'spawn failed' });
     }
     this.child = child;
+    const guardChannel = child.stdio[3];
+    guardChannel?.on('error', () => undefined);
     this.options.abort.addEventListener('abort', this.onAbort);
     this.later(this.plan.timeoutMs, this.onTimeout);
-    this.later(WATCHDOG_AFTER_MS, () => {
-      if (child.pid !== undefined) this.watchdog = GroupWatchdog.start(child.pid);
-    });
     this.capture(child.stdout, this.stdout);
     this.capture(child.stderr, this.stderr);
     child.once('error', (error) => {
@@ -161,7 +168,9 @@ class RunningAction {
     if (this.settled) return;
     this.settled = true;
     this.stopTimersAndListeners();
-    this.watchdog?.release();
+    // The group, guard included, was killed when the main process exited: closing the
+    // channel now wakes no guard.
+    this.child?.stdio[3]?.destroy();
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();
     this.resolve({
@@ -170,6 +179,7 @@ class RunningAction {
       signal: null,
       timedOut: false,
       aborted: false,
+      abortDetail: null,
       durationMs: Number((process.hrtime.bigint() - this.started) / 1_000_000n),
       stdout: this.stdout.finish(),
       stderr: this.stderr.finish(),

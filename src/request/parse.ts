@@ -5,6 +5,8 @@ const MAX_ARGUMENTS = 32;
 const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
 export type ProofFieldName = (typeof PROOF_FIELD_NAMES)[number];
 export type ProofFields = Partial<Record<ProofFieldName, string>>;
+/** A proof field that binds the caller's stdin (CONTRACT §7.3); it needs no credential. */
+const STDIN_SHA256_FIELD = 'stdin_sha256';
 
 export const BUILTIN_NAMES = ['help', 'list', 'whoami'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
@@ -25,8 +27,10 @@ export interface RequestArg {
 
 /** A request that passed the grammar. Argument semantics are the policy stage's job. */
 export interface ParsedRequest {
-  /** Null when the request carries no `+field` words. */
+  /** Null when the request carries no credential `+field` words. */
   readonly proofFields: ProofFields | null;
+  /** `+stdin_sha256`, lowercased: the SHA-256 the caller's stdin must have (CONTRACT §7.3). */
+  readonly stdinSha256: string | null;
   /** The domain, or the built-in's name. */
   readonly domain: string;
   /** Null only for built-ins. */
@@ -70,7 +74,7 @@ export function parseRequest(request: string, maxBytes: number): Result<ParsedRe
 
   const proof = readProofFields(words);
   if (!proof.ok) return proof;
-  const { fields, next } = proof.value;
+  const { fields, stdinSha256, next } = proof.value;
   const domainWord = words[next];
   if (domainWord === undefined) return fail('bad_request', 'proof fields must be followed by a command', { hint: NO_COMMAND_HINT });
   const nameError = checkName(domainWord, 'domain');
@@ -84,7 +88,7 @@ export function parseRequest(request: string, maxBytes: number): Result<ParsedRe
   if (isBuiltinName(domain)) {
     const builtin = readBuiltin(domain, rest);
     if (!builtin.ok) return builtin;
-    return ok({ proofFields: fields, domain, action: null, args: [], commandText, builtin: builtin.value });
+    return ok({ proofFields: fields, stdinSha256, domain, action: null, args: [], commandText, builtin: builtin.value });
   }
 
   const [actionWord, ...argWords] = rest;
@@ -96,11 +100,12 @@ export function parseRequest(request: string, maxBytes: number): Result<ParsedRe
 
   const args = readArguments(argWords, domainWord.start);
   if (!args.ok) return args;
-  return ok({ proofFields: fields, domain, action: actionWord.text, args: args.value, commandText, builtin: null });
+  return ok({ proofFields: fields, stdinSha256, domain, action: actionWord.text, args: args.value, commandText, builtin: null });
 }
 
-function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields | null; next: number }> {
+function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields | null; stdinSha256: string | null; next: number }> {
   let fields: Record<string, string> | null = null;
+  let stdinSha256: string | null = null;
   let i = 0;
   for (; i < words.length; i++) {
     // INVARIANT: i < words.length.
@@ -108,10 +113,21 @@ function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields |
     if (!word.text.startsWith('+')) break;
     const eq = word.text.indexOf('=');
     const name = eq < 0 ? word.text.slice(1) : word.text.slice(1, eq);
+    if (eq >= 0 && name === STDIN_SHA256_FIELD) {
+      if (stdinSha256 !== null) {
+        return fail('bad_request', `proof field +${name} is repeated at column ${word.column}`, { column: word.column });
+      }
+      const hex = word.text.slice(eq + 1);
+      if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+        return fail('bad_request', `+stdin_sha256 at column ${word.column} must be 64 hex digits`, { column: word.column });
+      }
+      stdinSha256 = hex.toLowerCase();
+      continue;
+    }
     if (eq < 0 || !(PROOF_FIELD_NAMES as readonly string[]).includes(name)) {
       return fail('bad_request', `unknown proof field at column ${word.column}`, {
         column: word.column,
-        hint: 'proof fields are +token= +ts= +nonce= +proof=',
+        hint: 'proof fields are +token= +ts= +nonce= +proof= +stdin_sha256=',
       });
     }
     fields ??= Object.create(null) as Record<string, string>;
@@ -120,7 +136,7 @@ function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields |
     }
     fields[name] = word.text.slice(eq + 1);
   }
-  return ok({ fields, next: i });
+  return ok({ fields, stdinSha256, next: i });
 }
 
 function checkName(word: Word, what: 'domain' | 'action'): { ok: false; error: Failure } | null {
