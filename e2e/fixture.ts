@@ -16,7 +16,8 @@ export interface E2eFixture {
   cleanup(): void;
 }
 
-export function makeFixture(extraToml = ''): E2eFixture {
+/** `serverExtra` adds lines to `[server]` (e.g. `forced_line = true`). */
+export function makeFixture(extraToml = '', serverExtra = ''): E2eFixture {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-e2e-'));
   chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'logs'));
@@ -25,7 +26,7 @@ export function makeFixture(extraToml = ''): E2eFixture {
   writeFileSync(join(dir, 'bot.secret'), `${secret}\n`, { mode: 0o600 });
   const configPath = join(dir, 'config.toml');
   const auditPath = join(dir, 'audit.jsonl');
-  writeFileSync(configPath, fixtureToml(dir) + extraToml, { mode: 0o644 });
+  writeFileSync(configPath, fixtureToml(dir, serverExtra) + extraToml, { mode: 0o644 });
   return {
     dir,
     configPath,
@@ -44,7 +45,7 @@ export function fingerprintOf(publicKeyFile: string): string {
   return line.split(' ')[1] ?? '';
 }
 
-function fixtureToml(dir: string): string {
+function fixtureToml(dir: string, serverExtra: string): string {
   return `
 [server]
 id = "e2e-host"
@@ -52,6 +53,7 @@ audit_log = "${dir}/audit.jsonl"
 state_dir = "${dir}/state"
 kill_grace = 1
 max_output_bytes = 4096
+${serverExtra}
 
 [tokens.bot]
 secret = "file:${dir}/bot.secret"

@@ -15,7 +15,8 @@ let fx: E2eFixture;
 
 describe('e2e: Portcullis as the login shell', { skip: isRoot ? false : 'needs root to create a throwaway account' }, () => {
   before(async () => {
-    fx = makeFixture();
+    // The forced key below is form A+B, which needs the opt-in (CONTRACT §2.1).
+    fx = makeFixture('', 'forced_line = true');
     const wrapper = join(fx.dir, 'portcullis-shell');
     // The operator's wrapper from CONTRACT §2.1: options before the -c that sshd appends.
     writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });

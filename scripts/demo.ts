@@ -3,7 +3,9 @@
  * real ssh calls, and their JSON. Cleans up after itself.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compiledPathFor } from '../src/config/index.js';
 import { DEMO_DIR, prepareDemoDir, removeDemoDir } from '../testkit/demo-dir.js';
@@ -22,20 +24,49 @@ function show(title: string, shown: string, result: SshResult): void {
   console.log(`  exit status: ${result.status}`);
 }
 
+/**
+ * The recommended setup (form A+B, docs/install.md section 4): a service account whose login
+ * shell is Portcullis, through a root-owned wrapper naming the config before -c; that
+ * config opts in with `forced_line = true`, so each key's command= line applies.
+ */
+function createServiceAccount(account: string, shellDir: string): void {
+  const wrapper = join(shellDir, 'portcullis-shell');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${CONFIG} "$@"\n`, { mode: 0o755 });
+  // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
+  execFileSync('useradd', ['--no-create-home', '--home-dir', DEMO_DIR, '--shell', wrapper, '--password', '*', account]);
+}
+
 async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the demo needs root: it runs sshd and creates a throwaway service account');
   ensureSshd();
   prepareDemoDir();
+  const account = `pcldemo${randomBytes(2).toString('hex')}`;
+  const shellDir = mkdtempSync(join(tmpdir(), 'portcullis-demo-shell-'));
+  chmodSync(shellDir, 0o755);
+  createServiceAccount(account, shellDir);
+  try {
+    await runDemo(account);
+  } finally {
+    execFileSync('userdel', [account]);
+    rmSync(shellDir, { recursive: true, force: true });
+  }
+}
+
+async function runDemo(account: string): Promise<void> {
   // What an operator does after every edit: validate, and write the compiled form.
   const checked = execFileSync(BUNDLE, ['check', '--config', CONFIG, '--compile'], { encoding: 'utf8' });
   console.log(bold('$ portcullis check --config config/demo.toml --compile'));
   console.log(checked.replace(/^/gm, '  ').trimEnd());
-  const command = (options: string): string => `restrict,command="${BUNDLE} --config ${CONFIG} ${options}"`;
+  // After check, which runs as root and may create the audit log: the account appends to it.
+  execFileSync('chown', ['-R', `${account}:${account}`, DEMO_DIR]);
+  const command = (options: string): string => `restrict,command="${BUNDLE} ${options}"`;
   const sshd = await SshdHarness.start([
-    { name: 'reader', options: command('--level read --identity demo-reader') },
-    { name: 'operator', options: command('--level ops --identity demo-operator') },
+    { name: 'reader', options: command('--level read --identity demo-reader'), user: account },
+    { name: 'operator', options: command('--level ops --identity demo-operator'), user: account },
   ]);
   try {
-    console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving ${CONFIG}`));
+    console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving ${CONFIG} to account ${account}`));
+    console.log(`  login shell: portcullis --config ${CONFIG}; keys: command="portcullis --level … --identity …" (form A+B, forced_line = true)`);
     const call = async (title: string, key: string, request: string | null, stdin?: string): Promise<void> => {
       const shown = `ssh ${key}@127.0.0.1 ${request === null ? '' : `'${request}'`}${stdin ? ` < settings.toml` : ''}`;
       show(title, shown, await sshd.ssh(key, request, stdin === undefined ? {} : { stdin }));

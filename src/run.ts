@@ -5,7 +5,7 @@ import { loadCold } from './cold-loader.js';
 import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
-import type { Invocation, ServeOptions } from './invocation/index.js';
+import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
 import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
@@ -34,21 +34,45 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
   const requestId = nodeCrypto().randomUUID();
   // Failures before the audit log is open cannot be audited (ADR 0002).
   if (invocation.mode === 'bad-options') return unavailable(io, requestId, `options: ${invocation.detail}`, invocation.diagnostic);
-  const { options } = invocation;
+  const { options, request } = invocation;
+  // The config named before -c decides whether the -c line is trusted (CONTRACT §2.1).
+  const opened = openServing(io, requestId, options);
+  if (typeof opened === 'number') return opened;
+  const forced = applyForcedLine(options, invocation.forcedLine, opened.config.server.forcedLine === true);
+  if (!forced.ok) {
+    const session = new RequestSession(requestId, opened.config, { ...options, diagnostic: forced.diagnostic }, opened.log, io);
+    return runSession(session, opened.log, () => session.refuseInvocation(request, serviceUnavailable(forced.detail).error));
+  }
+  let serving = opened;
+  // Trusted now: the forced line's --config names the config that serves the request.
+  if (resolveConfigPath(forced.options.config, io.env) !== resolveConfigPath(options.config, io.env)) {
+    opened.log.close();
+    const next = openServing(io, requestId, forced.options);
+    if (typeof next === 'number') return next;
+    serving = next;
+  }
+  const session = new RequestSession(requestId, serving.config, forced.options, serving.log, io);
+  return runSession(session, serving.log, () => session.run(request));
+}
+
+/** The config and its audit log for these options, or the exit status of the refusal. */
+function openServing(io: ServeIO, requestId: string, options: ServeOptions): { config: Config; log: AuditLog } | number {
   const loaded = loadServingConfig(resolveConfigPath(options.config, io.env));
   if (!loaded.ok) {
     return unavailable(io, requestId, `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, options.diagnostic);
   }
-  const config = loaded.config;
-  const opened = AuditLog.open(config.server.auditLog);
+  const opened = AuditLog.open(loaded.config.server.auditLog);
   if ('error' in opened) return unavailable(io, requestId, opened.error, options.diagnostic);
-  const session = new RequestSession(requestId, config, options, opened.log, io);
+  return { config: loaded.config, log: opened.log };
+}
+
+async function runSession(session: RequestSession, log: AuditLog, work: () => number | Promise<number>): Promise<number> {
   try {
-    return await session.run(invocation.request);
+    return await work();
   } catch (error) {
     return session.internalError(error);
   } finally {
-    opened.log.close();
+    log.close();
   }
 }
 
@@ -106,6 +130,25 @@ class RequestSession {
       action: null,
       args: Object.create(null) as Record<string, string>,
     };
+  }
+
+  /**
+   * Refuses before the request is served, recording what was asked the way run() would:
+   * proof fields removed, and sensitive values masked when the request parses.
+   */
+  refuseInvocation(rawRequest: string | null, failure: Failure): number {
+    if (rawRequest !== null) {
+      this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
+      const parsed = parseRequest(rawRequest, this.config.server.maxRequestBytes);
+      if (parsed.ok) {
+        this.maskSensitive(parsed.value);
+        if (parsed.value.builtin === null) {
+          this.subject.domain = parsed.value.domain;
+          this.subject.action = parsed.value.action;
+        }
+      }
+    }
+    return this.refuse(failure);
   }
 
   async run(rawRequest: string | null): Promise<number> {

@@ -33,6 +33,7 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     maxAuthFailures: raw.server.max_auth_failures,
     lockoutSeconds: raw.server.lockout_seconds,
     env: new Map(Object.entries(raw.server.env)),
+    forcedLine: raw.server.forced_line,
   };
   checkEnvNames(server.env.keys(), 'server.env', problems);
   for (const [key, value] of server.env) {

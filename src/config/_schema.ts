@@ -29,6 +29,7 @@ const serverSchema = z.strictObject({
   max_auth_failures: boundedInt(1, 1000).default(5),
   lockout_seconds: boundedInt(1, 86400).default(600),
   env: envTable.default(DEFAULT_ENV),
+  forced_line: z.boolean().default(false),
 });
 
 const tokenSchema = z.strictObject({

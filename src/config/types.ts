@@ -84,6 +84,8 @@ export interface ServerConfig {
   readonly maxAuthFailures: number;
   readonly lockoutSeconds: number;
   readonly env: ReadonlyMap<string, string>;
+  /** Trust the `-c` line as the operator's forced line in form A+B (CONTRACT §2.1). */
+  readonly forcedLine: boolean;
 }
 
 /** A validated configuration: every name from the network is looked up through a Map. */

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseInvocation, type Invocation } from './index.js';
+import { applyForcedLine, parseInvocation, UNTRUSTED_FORCED_LINE, type Invocation } from './index.js';
 
 const serve = (invocation: Invocation) => {
   assert.equal(invocation.mode, 'serve', JSON.stringify(invocation));
@@ -23,11 +23,23 @@ describe('parseInvocation: the three forms of CONTRACT §2.1', () => {
     assert.equal(r.options.config, '/etc/x.toml');
     assert.equal(r.request, 'help');
   });
-  it('forms A+B: the -c line is the forced command; its options override those before -c', () => {
+  it('forms A+B: the -c line is the forced command; its options override those before -c, once trusted', () => {
     const r = serve(parseInvocation(['--level', 'read', '--identity', 'wrapper', '-c', '/usr/local/bin/portcullis --level admin --identity key1'], { SSH_ORIGINAL_COMMAND: 'app deploy' }));
     assert.equal(r.request, 'app deploy');
-    assert.equal(r.options.level, 'admin');
-    assert.equal(r.options.identity, 'key1');
+    assert.equal(r.options.level, 'read', 'not before the config trusts the line');
+    assert.equal(r.options.identity, 'wrapper');
+    assert.equal(r.forcedLine?.options?.level, 'admin');
+    assert.equal(r.forcedLine?.options?.identity, 'key1');
+  });
+  it('forms A+B: a -c line of only the program name holds nothing to trust', () => {
+    const r = serve(parseInvocation(['--level', 'ops', '-c', ' /usr/local/bin/portcullis '], { SSH_ORIGINAL_COMMAND: 'app deploy' }));
+    assert.equal(r.forcedLine, null);
+    assert.equal(r.options.level, 'ops');
+    assert.equal(r.request, 'app deploy');
+  });
+  it('forms A+B: the forced line keeps the options before -c that it does not name', () => {
+    const r = serve(parseInvocation(['--config', '/etc/x.toml', '--tags', 'web', '-c', 'portcullis --level ops'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    assert.deepEqual({ ...r.forcedLine?.options }, { config: '/etc/x.toml', level: 'ops', identity: undefined, tags: ['web'], diagnostic: false });
   });
   it('forms A+B with no client command: no request, and none of the forced line applies', () => {
     const r = serve(parseInvocation(['-c', 'portcullis --level admin'], {}, '/usr/local/bin/portcullis'));
@@ -45,12 +57,65 @@ describe('parseInvocation: refusals are bad-options (service_unavailable)', () =
     ['a relative --config', ['--config', 'x.toml'], {}],
     ['bad tags', ['--tags', 'Web'], {}],
     ['-c not at the end', ['-c', 'help', '--level', 'ops'], {}],
-    ['a bad option in the forced line', ['-c', 'portcullis --level root'], { SSH_ORIGINAL_COMMAND: 'help' }],
+    ['a repeated option', ['--level', 'read', '--level', 'admin'], {}],
+    ['a repeated option in --opt=value form', ['--tags=web', '--tags', 'db'], {}],
+    ['a repeated --diagnostic', ['--diagnostic', '--diagnostic'], {}],
   ];
   for (const [name, argv, env] of bad) it(`refuses ${name}`, () => assert.equal(parseInvocation(argv, env).mode, 'bad-options'));
   it('remembers --diagnostic even when the options are bad', () => {
     const r = parseInvocation(['--diagnostic', '--bogus'], {});
     assert.ok(r.mode === 'bad-options' && r.diagnostic);
+  });
+  it('remembers --diagnostic after a bad option too', () => {
+    const r = parseInvocation(['--level', 'root', '--diagnostic', '-c', 'help'], {});
+    assert.ok(r.mode === 'bad-options' && r.diagnostic);
+  });
+  it('never takes --diagnostic from the -c string when the options before it are bad', () => {
+    for (const line of ['--diagnostic', 'x --diagnostic']) {
+      const r = parseInvocation(['--bogus', '-c', line], { SSH_ORIGINAL_COMMAND: 'help' });
+      assert.ok(r.mode === 'bad-options' && !r.diagnostic, line);
+    }
+  });
+  it('carries a bad option of the forced line, with its --diagnostic, for the trust decision', () => {
+    const r = serve(parseInvocation(['-c', 'portcullis --diagnostic --level root'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    assert.equal(r.forcedLine?.options, null);
+    assert.match(r.forcedLine?.error ?? '', /level/);
+    assert.equal(r.forcedLine?.diagnostic, true);
+  });
+  it('refuses a repeated option within the forced line, but not one that overrides the options before -c', () => {
+    const repeated = serve(parseInvocation(['-c', 'portcullis --level ops --level admin'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    assert.equal(repeated.forcedLine?.options, null);
+    const overriding = serve(parseInvocation(['--level', 'read', '-c', 'portcullis --level admin'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    assert.equal(overriding.forcedLine?.options?.level, 'admin');
+  });
+});
+
+describe('applyForcedLine: forced-line trust (CONTRACT §2.1)', () => {
+  const invocation = (argv: string[]) => serve(parseInvocation(argv, { SSH_ORIGINAL_COMMAND: 'app deploy' }));
+  it('applies nothing of an untrusted line, --diagnostic included, and says why', () => {
+    const r = invocation(['--level', 'read', '-c', 'x --level admin --identity forged --diagnostic']);
+    const verdict = applyForcedLine(r.options, r.forcedLine, false);
+    assert.deepEqual(verdict, { ok: false, detail: UNTRUSTED_FORCED_LINE, diagnostic: false });
+  });
+  it('keeps the diagnostic of the options before -c when refusing an untrusted line', () => {
+    const r = invocation(['--diagnostic', '-c', 'x --level admin']);
+    assert.deepEqual(applyForcedLine(r.options, r.forcedLine, false), { ok: false, detail: UNTRUSTED_FORCED_LINE, diagnostic: true });
+  });
+  it('applies a trusted line', () => {
+    const r = invocation(['-c', 'portcullis --level ops --identity k1 --config /etc/y.toml']);
+    const verdict = applyForcedLine(r.options, r.forcedLine, true);
+    assert.ok(verdict.ok);
+    assert.equal(verdict.options.level, 'ops');
+    assert.equal(verdict.options.config, '/etc/y.toml');
+  });
+  it('refuses a trusted line with a bad option, honouring its --diagnostic', () => {
+    const r = invocation(['-c', 'portcullis --bogus --diagnostic']);
+    const verdict = applyForcedLine(r.options, r.forcedLine, true);
+    assert.ok(!verdict.ok && verdict.diagnostic);
+  });
+  it('needs no trust when there is no forced line', () => {
+    const r = invocation(['--level', 'ops', '-c', 'portcullis']);
+    assert.deepEqual(applyForcedLine(r.options, r.forcedLine, false), { ok: true, options: r.options });
   });
 });
 

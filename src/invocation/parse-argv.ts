@@ -10,8 +10,20 @@ export interface ServeOptions {
   readonly diagnostic: boolean;
 }
 
+/**
+ * The `-c` line of form A+B when it holds more than the program name: parsed here, but
+ * applied only once the config named before `-c` trusts it (CONTRACT §2.1, ADR 0014).
+ */
+export interface ForcedLine {
+  /** The line's options over those before `-c`; null when the line has a bad option. */
+  readonly options: ServeOptions | null;
+  readonly error: string | null;
+  /** Whether the line names --diagnostic; it counts only once the line is trusted. */
+  readonly diagnostic: boolean;
+}
+
 export type Invocation =
-  | { readonly mode: 'serve'; readonly options: ServeOptions; readonly request: string | null }
+  | { readonly mode: 'serve'; readonly options: ServeOptions; readonly request: string | null; readonly forcedLine: ForcedLine | null }
   | { readonly mode: 'bad-options'; readonly detail: string; readonly diagnostic: boolean }
   | { readonly mode: 'check' | 'sign' | 'unlock'; readonly args: readonly string[] }
   | { readonly mode: 'version' | 'help' };
@@ -34,28 +46,34 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
   let dashC: string | null = null;
   const cIndex = argv.indexOf('-c');
   if (cIndex >= 0) {
-    if (cIndex !== argv.length - 2) return badOptions('-c must be followed by exactly one argument, at the end', argv);
+    if (cIndex !== argv.length - 2) return badOptions('-c must be followed by exactly one argument, at the end', argv.slice(0, cIndex));
     optionWords = argv.slice(0, cIndex);
     dashC = argv[cIndex + 1] ?? '';
   }
 
   const base = parseServeOptions(optionWords, {});
-  if ('error' in base) return badOptions(base.error, argv);
+  // SECURITY: only the words before -c: the -c string may be the client's own text.
+  if ('error' in base) return badOptions(base.error, optionWords);
+  const options = finish(base.values);
 
   const original = env.SSH_ORIGINAL_COMMAND;
   if (original !== undefined) {
-    if (dashC === null) return { mode: 'serve', options: finish(base.values), request: original };
-    // Form A+B: the -c string is the operator's forced command line; its options win.
+    if (dashC === null) return { mode: 'serve', options, request: original, forcedLine: null };
+    // Form A+B: the -c string is the forced command line, but a client may have set
+    // SSH_ORIGINAL_COMMAND itself (form B), so its options wait for the config's trust.
     const forced = dashC.split(/[ \t]+/).filter((word) => word !== '').slice(1);
+    if (forced.length === 0) return { mode: 'serve', options, request: original, forcedLine: null };
     const merged = parseServeOptions(forced, base.values);
-    if ('error' in merged) return badOptions(merged.error, argv);
-    return { mode: 'serve', options: finish(merged.values), request: original };
+    const forcedLine: ForcedLine = 'error' in merged
+      ? { options: null, error: merged.error, diagnostic: forced.includes('--diagnostic') }
+      : { options: finish(merged.values), error: null, diagnostic: forced.includes('--diagnostic') };
+    return { mode: 'serve', options, request: original, forcedLine };
   }
   // Forms A+B with no client command: sshd runs the forced line through the login shell and
   // leaves SSH_ORIGINAL_COMMAND unset. The line names Portcullis itself; it is no request,
   // and since a client could send the same text in form B, none of its options apply.
-  if (dashC !== null && namesSelf(dashC, selfPath)) return { mode: 'serve', options: finish(base.values), request: null };
-  return { mode: 'serve', options: finish(base.values), request: dashC };
+  if (dashC !== null && namesSelf(dashC, selfPath)) return { mode: 'serve', options, request: null, forcedLine: null };
+  return { mode: 'serve', options, request: dashC, forcedLine: null };
 }
 
 function namesSelf(line: string, selfPath: string): boolean {
@@ -68,11 +86,15 @@ type OptionValues = Partial<Record<'config' | 'level' | 'identity' | 'tags' | 'd
 
 function parseServeOptions(words: readonly string[], inherited: OptionValues): { values: OptionValues } | { error: string } {
   const values: OptionValues = { ...inherited };
+  // Repeats count within one line only: the forced line overrides the options before -c.
+  const seen = new Set<string>();
   for (let i = 0; i < words.length; i++) {
     // INVARIANT: i < words.length.
     const word = words[i] as string;
     const eq = word.indexOf('=');
     const name = eq > 0 ? word.slice(0, eq) : word;
+    if (seen.has(name)) return { error: `option ${name} given twice` };
+    seen.add(name);
     if (name === '--diagnostic' && eq < 0) {
       values.diagnostic = 'yes';
       continue;
@@ -110,6 +132,7 @@ function finish(values: OptionValues): ServeOptions {
   };
 }
 
-function badOptions(detail: string, argv: readonly string[]): Invocation {
-  return { mode: 'bad-options', detail, diagnostic: argv.includes('--diagnostic') };
+/** --diagnostic counts wherever it stands among `words`, even beside a bad option (§2.1). */
+function badOptions(detail: string, words: readonly string[]): Invocation {
+  return { mode: 'bad-options', detail, diagnostic: words.includes('--diagnostic') };
 }
