@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
+import { configWarnings } from './_config-warnings.js';
 import { parseCheckArgs } from './_check-args.js';
 import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 
@@ -35,6 +36,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       : [{ path: 'sshd', code: 'sshd_not_read', message: `settings for ${sshdSource.account} not checked: ${sshd.reason}` }]),
   ];
   if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
+  if (loaded.ok) warnings.push(...configWarnings(loaded.config));
   const summary = loaded.ok ? summarize(loaded.config) : null;
   const ok = errors.length === 0;
   // The compiled form needs only a config that loads: serving accepts one whose programs are

@@ -1,0 +1,56 @@
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** How much of a tree `writableDirectories` looks at before it stops and says so. */
+export const WALK_LIMITS = { entries: 20000, depth: 16 } as const;
+
+export interface WritableDirectories {
+  /** Directories (the root included) that group or others can write. */
+  readonly found: string[];
+  /** The walk stopped at a limit, so `found` may be incomplete. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Directories at or under `root` writable by anyone but their owner, without following
+ * symlinks (the serve-time realpath check already refuses one leading out). Bounded, since
+ * `check` must finish on a root that holds millions of files.
+ */
+export function writableDirectories(root: string, limits = WALK_LIMITS): WritableDirectories {
+  const found: string[] = [];
+  let budget = limits.entries;
+  let truncated = false;
+  const stack: Array<{ dir: string; depth: number }> = [];
+  try {
+    const stats = lstatSync(root);
+    if (!stats.isDirectory()) return { found, truncated };
+    if ((stats.mode & 0o022) !== 0) found.push(root);
+    stack.push({ dir: root, depth: 0 });
+  } catch {
+    return { found, truncated };
+  }
+  while (stack.length > 0) {
+    const { dir, depth } = stack.pop() as { dir: string; depth: number }; // INVARIANT: non-empty.
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (--budget < 0) return { found, truncated: true };
+      const path = join(dir, name);
+      let stats;
+      try {
+        stats = lstatSync(path);
+      } catch {
+        continue;
+      }
+      if (!stats.isDirectory()) continue;
+      if ((stats.mode & 0o022) !== 0) found.push(path);
+      if (depth + 1 < limits.depth) stack.push({ dir: path, depth: depth + 1 });
+      else truncated = true;
+    }
+  }
+  return { found, truncated };
+}
