@@ -2,7 +2,12 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** How much of a tree `writableDirectories` looks at before it stops and says so. */
-export const WALK_LIMITS = { entries: 20000, depth: 16 } as const;
+export const WALK_LIMITS: WalkLimits = { entries: 20000, depth: 16 };
+
+export interface WalkLimits {
+  readonly entries: number;
+  readonly depth: number;
+}
 
 export interface WritableDirectories {
   /** Directories (the root included) that group or others can write. */
@@ -16,7 +21,7 @@ export interface WritableDirectories {
  * symlinks (the serve-time realpath check already refuses one leading out). Bounded, since
  * `check` must finish on a root that holds millions of files.
  */
-export function writableDirectories(root: string, limits = WALK_LIMITS): WritableDirectories {
+export function writableDirectories(root: string, limits: WalkLimits = WALK_LIMITS): WritableDirectories {
   const found: string[] = [];
   let budget = limits.entries;
   let truncated = false;
