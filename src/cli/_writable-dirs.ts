@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 /** How much of a tree `writableDirectories` looks at before it stops and says so. */
@@ -36,15 +36,18 @@ export function writableDirectories(root: string, limits: WalkLimits = WALK_LIMI
   }
   while (stack.length > 0) {
     const { dir, depth } = stack.pop() as { dir: string; depth: number }; // INVARIANT: non-empty.
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
-    for (const name of names) {
+    for (const entry of entries) {
       if (--budget < 0) return { found, truncated: true };
-      const path = join(dir, name);
+      // The entry type comes from readdir (Node lstats itself where the filesystem gives
+      // none), so only directories cost an lstat.
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
       let stats;
       try {
         stats = lstatSync(path);
