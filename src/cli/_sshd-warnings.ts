@@ -1,47 +1,88 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { ConfigProblem } from '../config/index.js';
+import type { CheckWarning } from './_check-warning.js';
+import { dangerousFamiliesMatched, isDangerousName } from './_env-patterns.js';
 
 const SSHD = '/usr/sbin/sshd';
-// Representative names: a pattern that accepts any of them accepts a whole dangerous family.
-const DANGEROUS_ENV = [
-  'NODE_OPTIONS', 'NODE_PATH', 'NODE_EXTRA_CA_CERTS', 'NODE_DEBUG', 'NODE_REPL_EXTERNAL_MODULE',
-  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'OPENSSL_CONF', 'UV_THREADPOOL_SIZE',
-  'SSH_ORIGINAL_COMMAND', 'SSH_USER_AUTH', 'SSH_CLIENT', 'SSH_CONNECTION', 'PORTCULLIS_CONFIG', 'PORTCULLIS_LEVEL', 'PATH',
-];
+
+export interface SshdSource {
+  /** The account whose effective settings are read (`Match User` blocks apply). */
+  readonly account: string;
+  /** An sshd_config to read instead of the system's (`--sshd-config`). */
+  readonly configFile?: string;
+}
 
 /**
- * Warnings from sshd's effective configuration (`sshd -T`), when it can be read: Node
- * reads NODE_* and the loader LD_* before Portcullis runs, and a client-set
- * SSH_ORIGINAL_COMMAND would be taken as a request. `sshdConfig` is for tests.
+ * sshd's effective settings for one account (CONTRACT §2.2): `sshd -T -C user=…` applies
+ * the `Match` blocks that plain `sshd -T` ignores. `reason` says why they could not be read.
  */
-export function readSshdWarnings(sshdConfig?: string): ConfigProblem[] {
-  const text = sshdConfig ?? readEffectiveConfig();
-  if (text === null) return [];
-  const warnings: ConfigProblem[] = [];
+export function readEffectiveSshdConfig(source: SshdSource): { text: string } | { reason: string } {
+  if (!existsSync(SSHD)) return { reason: `${SSHD} does not exist` };
+  const args = [
+    '-T',
+    ...(source.configFile !== undefined ? ['-f', source.configFile] : []),
+    '-C', `user=${source.account},host=localhost,addr=127.0.0.1`,
+  ];
+  const result = spawnSync(SSHD, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+  if (result.status === 0) return { text: result.stdout };
+  const said = (result.stderr ?? '').split('\n').find((line) => line.trim() !== '')?.trim();
+  const how = result.error !== undefined ? result.error.message : result.signal !== null ? `killed by ${result.signal}` : `exit status ${result.status}`;
+  return { reason: `sshd ${args.join(' ')} failed (${how})${said ? `: ${said}` : ''}` };
+}
+
+/**
+ * Warnings from `sshd -T` text: settings that let a client set a variable Node, the loader
+ * or Portcullis reads before any check of ours, and in-process subsystems that serve files
+ * without running Portcullis at all.
+ */
+export function readSshdWarnings(text: string, account?: string): CheckWarning[] {
+  const forWhom = account !== undefined ? ` for ${account}` : '';
+  const warnings: CheckWarning[] = [];
+  let forceCommand = 'none';
+  const inProcessSubsystems: string[] = [];
   for (const line of text.split('\n')) {
     const [keyword, ...rest] = line.trim().split(/\s+/);
     const value = rest.join(' ');
     if (keyword === 'permituserenvironment' && value !== 'no') {
-      warnings.push({ path: 'sshd', message: `PermitUserEnvironment ${value}: users' ~/.ssh/environment could set NODE_OPTIONS; set it to no` });
-    }
-    if (keyword === 'acceptenv') {
-      for (const pattern of rest) {
-        const accepted = DANGEROUS_ENV.filter((name) => globMatches(pattern, name));
-        if (accepted.length > 0) warnings.push({ path: 'sshd', message: `AcceptEnv ${pattern} lets clients set ${accepted.join(', ')}; remove it` });
+      const reaches = value === 'yes' ? ['NODE_*', 'LD_*', 'SSH_ORIGINAL_COMMAND'] : userEnvironmentFamilies(value);
+      if (reaches.length > 0) {
+        warnings.push({
+          path: 'sshd', code: 'sshd_user_environment',
+          message: `PermitUserEnvironment ${value}${forWhom}: ~/.ssh/environment and environment= in authorized_keys can set ${reaches.join(', ')}; set it to no`,
+        });
       }
+    } else if (keyword === 'acceptenv') {
+      for (const pattern of rest) {
+        const reaches = dangerousFamiliesMatched(pattern);
+        if (reaches.length > 0) {
+          warnings.push({ path: 'sshd', code: 'sshd_accept_env', message: `AcceptEnv ${pattern}${forWhom} lets clients set ${reaches.join(', ')}; remove it` });
+        }
+      }
+    } else if (keyword === 'setenv') {
+      const name = value.split('=')[0] ?? '';
+      if (isDangerousName(name)) {
+        warnings.push({ path: 'sshd', code: 'sshd_set_env', message: `SetEnv ${name}${forWhom}: sshd sets it before Portcullis runs; remove it` });
+      }
+    } else if (keyword === 'forcecommand') {
+      forceCommand = value;
+    } else if (keyword === 'subsystem' && rest[1] === 'internal-sftp') {
+      inProcessSubsystems.push(rest[0] ?? '');
     }
+  }
+  // A forced command replaces a subsystem request, unless it is itself the in-process server.
+  const bypass = forceCommand === 'none' ? inProcessSubsystems.map((name) => `Subsystem ${name} internal-sftp`) : [];
+  if (forceCommand.split(/\s+/)[0] === 'internal-sftp') bypass.push(`ForceCommand ${forceCommand}`);
+  for (const setting of bypass) {
+    warnings.push({
+      path: 'sshd', code: 'sshd_in_process_subsystem',
+      message: `${setting}${forWhom}: sshd serves files itself and never runs Portcullis, so a key without command= reads and writes files as the account; put command= on every key, or ForceCommand`,
+    });
   }
   return warnings;
 }
 
-function readEffectiveConfig(): string | null {
-  if (!existsSync(SSHD)) return null;
-  const result = spawnSync(SSHD, ['-T'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
-  return result.status === 0 ? result.stdout : null;
-}
-
-function globMatches(pattern: string, name: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return regex.test(name);
+// PermitUserEnvironment's pattern list; a negated entry is ignored, so this errs towards warning.
+function userEnvironmentFamilies(list: string): string[] {
+  const families = list.split(',').filter((p) => !p.startsWith('!')).flatMap(dangerousFamiliesMatched);
+  return [...new Set(families)];
 }

@@ -1,8 +1,11 @@
 import { accessSync, constants, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
-import { readSshdWarnings } from './_sshd-warnings.js';
+import { configWarnings } from './_config-warnings.js';
+import { parseCheckArgs } from './_check-args.js';
+import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
 import { inspectAuditLog } from '../output/audit-file.js';
 import { inspectStateDir } from '../auth/state-dir.js';
@@ -18,28 +21,28 @@ interface CheckIO {
  * shows at run time (programs, audit log, state dir). Exit 0 when valid, 129 when not.
  */
 export function runCheck(args: readonly string[], io: CheckIO): number {
-  let configOption: string | undefined;
-  let json = false;
-  let compile = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string; // INVARIANT: i < args.length.
-    if (arg === '--json') json = true;
-    else if (arg === '--compile') compile = true;
-    else if (arg === '--config' && args[i + 1] !== undefined) configOption = args[++i];
-    else if (arg.startsWith('--config=')) configOption = arg.slice('--config='.length);
-    else {
-      io.out(`portcullis check: unknown argument ${JSON.stringify(arg)}\nusage: portcullis check [--config PATH] [--json] [--compile]\n`);
-      return 129;
-    }
+  const parsed = parseCheckArgs(args);
+  if ('error' in parsed) {
+    io.out(`portcullis check: ${parsed.error}\nusage: portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]\n`);
+    return 129;
   }
+  const { configOption, json, compile } = parsed;
   const path = resolveConfigPath(configOption, io.env);
   const loaded = loadConfig(path);
   const errors: ConfigProblem[] = loaded.ok ? [] : [...loaded.errors];
-  const warnings: ConfigProblem[] = [...loaded.warnings, ...readSshdWarnings()];
+  const sshdSource = { account: parsed.account ?? runningAccount(), ...(parsed.sshdConfig !== undefined ? { configFile: parsed.sshdConfig } : {}) };
+  const sshd = readEffectiveSshdConfig(sshdSource);
+  const warnings: ConfigProblem[] = [
+    ...loaded.warnings,
+    ...('text' in sshd
+      ? readSshdWarnings(sshd.text, sshdSource.account)
+      : [{ path: 'sshd', code: 'sshd_not_read', message: `settings for ${sshdSource.account} not checked: ${sshd.reason}` }]),
+  ];
   if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
   const audit = loaded.ok ? inspectAuditLog(loaded.config.server.auditLog) : null;
   errors.push(...(audit?.problems ?? []).map((message) => ({ path: 'server.audit_log', message })));
   warnings.push(...(audit?.warnings ?? []).map((message) => ({ path: 'server.audit_log', message })));
+  if (loaded.ok) warnings.push(...configWarnings(loaded.config));
   const summary = loaded.ok ? summarize(loaded.config) : null;
   const ok = errors.length === 0;
   // The compiled form needs only a config that loads: serving accepts one whose programs are
@@ -50,7 +53,8 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   }
 
   if (json) {
-    io.out(jsonLine({ ok, config: path, summary, audit_log: audit?.file ?? null, errors, warnings }));
+    const sshdRead = { account: sshdSource.account, sshd_config: parsed.sshdConfig ?? null, read: 'text' in sshd };
+    io.out(jsonLine({ ok, config: path, summary, audit_log: audit?.file ?? null, errors, warnings, sshd: sshdRead }));
   } else {
     io.out(`portcullis check: ${path}\n`);
     if (summary) {
@@ -59,11 +63,20 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       io.out(`  tags: ${summary.tags.join(', ') || '(none)'}\n  tokens: ${summary.tokens.join(', ') || '(none)'}\n`);
       if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
     }
+    io.out(`  sshd: settings for account ${sshdSource.account}${parsed.sshdConfig !== undefined ? ` from ${parsed.sshdConfig}` : ''}${'text' in sshd ? '' : ' not read'}\n`);
     for (const problem of errors) io.out(`error: ${problem.path}: ${problem.message}\n`);
     for (const problem of warnings) io.out(`warning: ${problem.path}: ${problem.message}\n`);
     io.out(ok ? `OK (${warnings.length} warnings)\n` : `INVALID: ${errors.length} errors, ${warnings.length} warnings\n`);
   }
   return ok ? 0 : 129;
+}
+
+function runningAccount(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
+  }
 }
 
 function runtimeProblems(config: Config): ConfigProblem[] {

@@ -50,6 +50,10 @@ export function runSign(args: readonly string[], io: SignIO): number {
     io.err('portcullis sign: the request already carries proof fields\n');
     return 2;
   }
+  if (parsed.serverId === '') {
+    // A warning only: a host may really have server.id = "" (CONTRACT §2.2 default).
+    io.err('portcullis sign: warning: server_id_empty: no --server-id, so the proof is valid once on every host with an empty server.id that shares this secret\n');
+  }
   let stdinSha256: string | null = null;
   if (parsed.stdinFile !== undefined) {
     try {

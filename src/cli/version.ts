@@ -10,7 +10,7 @@ Serve (run by sshd, never by hand):
   login shell:  portcullis -c "<request>"
 
 Operator and client commands:
-  portcullis check [--config PATH] [--json] [--compile]
+  portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
   portcullis --version | --help

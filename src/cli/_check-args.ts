@@ -1,0 +1,40 @@
+export interface CheckArgs {
+  readonly configOption?: string;
+  readonly json: boolean;
+  readonly compile: boolean;
+  /** The account whose sshd settings count (`Match User`); default the running user. */
+  readonly account?: string;
+  readonly sshdConfig?: string;
+}
+
+// A user name as useradd accepts it; anything else could smuggle `,host=` into `sshd -C`.
+const ACCOUNT_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}\$?$/;
+
+/** `check`'s own options (CONTRACT §2.2), `--opt value` and `--opt=value` alike. */
+export function parseCheckArgs(args: readonly string[]): CheckArgs | { error: string } {
+  const values: Record<string, string> = Object.create(null) as Record<string, string>;
+  let json = false;
+  let compile = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string; // INVARIANT: i < args.length.
+    if (arg === '--json') json = true;
+    else if (arg === '--compile') compile = true;
+    else {
+      const match = /^--(config|account|sshd-config)(?:=(.*))?$/s.exec(arg);
+      const value = match?.[2] ?? args[i + 1];
+      if (match === null) return { error: `unknown argument ${JSON.stringify(arg)}` };
+      if (value === undefined) return { error: `${arg} needs a value` };
+      if (match[2] === undefined) i += 1;
+      values[match[1] as string] = value; // INVARIANT: the group always matches.
+    }
+  }
+  const account = values.account;
+  if (account !== undefined && !ACCOUNT_NAME.test(account)) return { error: `--account ${JSON.stringify(account)} is not a user name` };
+  return {
+    json,
+    compile,
+    ...(values.config !== undefined ? { configOption: values.config } : {}),
+    ...(account !== undefined ? { account } : {}),
+    ...(values['sshd-config'] !== undefined ? { sshdConfig: values['sshd-config'] } : {}),
+  };
+}

@@ -1,0 +1,6 @@
+import type { ConfigProblem } from '../config/index.js';
+
+/** A `check` warning with a stable code beside its path, so scripts and tests need no prose. */
+export interface CheckWarning extends ConfigProblem {
+  readonly code: string;
+}
