@@ -71,9 +71,10 @@ export class LinearPattern {
     } catch {
       return { error: 'is not a valid regular expression (compiled with the u flag)' };
     }
+    // Built once to validate, then left to build on first use like a compiled form's.
     const pattern = new LinearPattern(source);
     try {
-      pattern.build();
+      new LinearPattern(source).build();
     } catch (error) {
       if (error instanceof PatternError) return { error: error.message };
       throw error;

@@ -181,7 +181,7 @@ describe('parseRequest: properties', () => {
   });
 
   it('round-trips any quotable value through quoteValue', () => {
-    const quotable = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\ufffd]|\p{Cf}|\p{Cs}/u.test(s));
+    const quotable = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((s) => !/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\ufffd\u2028\u2029]|\p{Cf}|\p{Cs}/u.test(s));
     fc.assert(
       fc.property(quotable, (value) => {
         const parsed = accept(`app run v=${quoteValue(value)}`);
