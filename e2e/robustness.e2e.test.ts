@@ -89,7 +89,7 @@ describe('attack catalog: REL (robustness through a real sshd)', () => {
 
   it('REL-002 leaves no orphan when Portcullis is killed with SIGKILL mid-action; the decision record is there', async () => {
     const { client, portcullisPid, sleepPid } = await startSleeper(41);
-    // The watchdog starts 50 ms into an action (docs/adr/0006); give it that time.
+    // The guard exists from the start (docs/adr/0017); the wait only lets the action settle.
     await sleep(300);
     process.kill(portcullisPid, 'SIGKILL');
     await new Promise((r) => client.on('close', r));
