@@ -47,7 +47,7 @@ export function readSshdWarnings(text: string, account?: string): CheckWarning[]
       const reaches = value === 'yes' ? ['NODE_*', 'LD_*', 'SSH_ORIGINAL_COMMAND'] : userEnvironmentFamilies(value);
       if (reaches.length > 0) {
         warnings.push({
-          path: 'sshd', code: 'sshd_user_environment',
+          path: 'sshd', code: 'sshd_user_environment', reaches,
           message: `PermitUserEnvironment ${value}${forWhom}: ~/.ssh/environment and environment= in authorized_keys can set ${reaches.join(', ')}; set it to no`,
         });
       }
@@ -55,7 +55,7 @@ export function readSshdWarnings(text: string, account?: string): CheckWarning[]
       for (const pattern of rest) {
         const reaches = dangerousFamiliesMatched(pattern);
         if (reaches.length > 0) {
-          warnings.push({ path: 'sshd', code: 'sshd_accept_env', message: `AcceptEnv ${pattern}${forWhom} lets clients set ${reaches.join(', ')}; remove it` });
+          warnings.push({ path: 'sshd', code: 'sshd_accept_env', reaches, message: `AcceptEnv ${pattern}${forWhom} lets clients set ${reaches.join(', ')}; remove it` });
         }
       }
     } else if (keyword === 'setenv') {

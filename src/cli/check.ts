@@ -5,6 +5,7 @@ import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type Co
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { configWarnings } from './_config-warnings.js';
 import { parseCheckArgs } from './_check-args.js';
+import type { CheckWarning } from './_check-warning.js';
 import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
 import { inspectAuditLog } from '../output/audit-file.js';
@@ -32,12 +33,20 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   const errors: ConfigProblem[] = loaded.ok ? [] : [...loaded.errors];
   const sshdSource = { account: parsed.account ?? runningAccount(), ...(parsed.sshdConfig !== undefined ? { configFile: parsed.sshdConfig } : {}) };
   const sshd = readEffectiveSshdConfig(sshdSource);
-  const warnings: ConfigProblem[] = [
-    ...loaded.warnings,
-    ...('text' in sshd
-      ? readSshdWarnings(sshd.text, sshdSource.account)
-      : [{ path: 'sshd', code: 'sshd_not_read', message: `settings for ${sshdSource.account} not checked: ${sshd.reason}` }]),
-  ];
+  const warnings: ConfigProblem[] = [...loaded.warnings];
+  const sshdFindings: CheckWarning[] = 'text' in sshd
+    ? readSshdWarnings(sshd.text, sshdSource.account)
+    : [{ path: 'sshd', code: 'sshd_not_read', message: `settings for ${sshdSource.account} not checked: ${sshd.reason}` }];
+  // SECURITY: once the forced line is trusted, a client that can set SSH_ORIGINAL_COMMAND
+  // turns its own -c text into operator options: an error, not a warning (docs/install.md §4).
+  const forcedLineTrusted = loaded.ok && loaded.config.server.forcedLine === true;
+  for (const finding of sshdFindings) {
+    if (forcedLineTrusted && finding.reaches?.includes('SSH_ORIGINAL_COMMAND') === true) {
+      errors.push({ ...finding, message: `${finding.message} (server.forced_line = true trusts the -c line only while no client can set SSH_ORIGINAL_COMMAND)` });
+    } else {
+      warnings.push(finding);
+    }
+  }
   if (loaded.ok) errors.push(...runtimeProblems(loaded.config));
   const audit = loaded.ok ? inspectAuditLog(loaded.config.server.auditLog) : null;
   errors.push(...(audit?.problems ?? []).map((message) => ({ path: 'server.audit_log', message })));

@@ -92,6 +92,27 @@ Match User ${served}
     assert.equal(spawnSync(BUNDLE, ['check', '--config', config, '--account', `${served},user=root`]).status, 129);
   });
 
+  it('CFG-052 with forced_line = true, check fails when sshd lets the account\'s clients set SSH_ORIGINAL_COMMAND', needsSshd, () => {
+    const dir = makeTempDir();
+    const served = account();
+    const sshdConfig = writeSshdConfig(dir, `Match User ${served}\n  AcceptEnv LANG SSH_ORIG*\n`);
+    const errorCodes = (report: CheckReport & { errors?: Warning[] }): string[] => (report.errors ?? []).map((e) => e.code ?? '').filter((c) => c !== '');
+    // Without the opt-in the -c line is never trusted: the setting is only worth a warning.
+    const plain = check(writeConfig(dir, 'id = "h1"', ''), ['--sshd-config', sshdConfig, '--account', served]);
+    assert.equal(plain.status, 0);
+    assert.deepEqual(codes(plain.report, 'sshd_'), ['sshd_accept_env']);
+    // With it, a client-set SSH_ORIGINAL_COMMAND would make the client's -c text operator options.
+    const trusted = check(writeConfig(dir, 'id = "h1"\nforced_line = true', ''), ['--sshd-config', sshdConfig, '--account', served]);
+    assert.equal(trusted.status, 129);
+    assert.equal(trusted.report.ok, false);
+    assert.deepEqual(errorCodes(trusted.report), ['sshd_accept_env']);
+    // A setting that reaches only NODE_* stays a warning under the opt-in.
+    const nodeOnly = writeSshdConfig(dir, `Match User ${served}\n  AcceptEnv NODE_OPTIONS\n`);
+    const other = check(writeConfig(dir, 'id = "h1"\nforced_line = true', ''), ['--sshd-config', nodeOnly, '--account', served]);
+    assert.equal(other.status, 0);
+    assert.deepEqual(codes(other.report, 'sshd_'), ['sshd_accept_env']);
+  });
+
   it('CFG-035 check warns on PermitUserEnvironment yes or a pattern reaching NODE_*, read through sshd', needsSshd, () => {
     const dir = makeTempDir();
     const config = writeConfig(dir, 'id = "h1"', '');
