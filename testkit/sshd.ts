@@ -122,6 +122,9 @@ MaxStartups 400:30:400
 MaxSessions 100
 LogLevel ERROR
 Subsystem sftp internal-sftp
+# The test account's bash would source ~/.bashrc for every ssh command (bash does when sshd
+# starts it at SHLVL 1); whatever the machine's ~/.bashrc does must not slow or change the tests.
+SetEnv SHLVL=1
 ${extra}
 `;
 }
