@@ -39,7 +39,7 @@ async function main(): Promise<number> {
         pid: process.pid,
         now: () => Date.now(),
         abort: watchForAbort(),
-        clientGone: clientPresence(process.ppid),
+        clientGone: clientPresence(process.ppid, env.SSH_CONNECTION !== undefined),
         writeStdout: (text) => {
           answered = true;
           // The action is over and its outcome logged: from here a signal may end us at

@@ -9,15 +9,16 @@ const NOTHING = Buffer.alloc(0);
  * client is gone, or null. Two signs, because Node has no poll(2) (ADR 0017):
  * - the parent is no longer the sshd that started us: when the session's sshd exits we are
  *   re-parented. This is the sign that works when sshd hands us pipes (OpenSSH on Linux).
- *   A parent of 1 counts too: under load we may start after sshd already exited, and then
+ *   Under sshd a parent of 1 counts too: under load we may start after sshd already exited, and then
  *   the parent we saw at start was never sshd (a subreaper other than pid 1 escapes this);
  * - a zero-length write to the answer descriptor fails with EPIPE: this works when it is a
  *   socket (a socketpair from sshd or a wrapper); Linux answers 0 for a pipe, whatever.
  */
-export function clientPresence(parentAtStart: number, answerFd = 1): () => string | null {
+export function clientPresence(parentAtStart: number, underSshd: boolean, answerFd = 1): () => string | null {
   return () => {
     const parent = process.ppid;
-    if (parent !== parentAtStart || parent === 1) return `client gone: parent ${parentAtStart} exited before the action started`;
+    // Outside sshd (a systemd unit, a container init) pid 1 may well be the real parent.
+    if (parent !== parentAtStart || (underSshd && parent === 1)) return `client gone: parent ${parentAtStart} exited before the action started`;
     try {
       writeSync(answerFd, NOTHING);
     } catch (error) {
