@@ -9,19 +9,22 @@ import { errorCode } from '../errors.js';
  * Portcullis dies, however, the read returns and the guard kills the group. The guard exists
  * before the action's first instruction, so there is no window without a bound. When the
  * action ends, Portcullis kills its group anyway, guard included, so a reused group id is
- * never hit. dash exports PWD on exec; it is removed unless the configuration sets it.
+ * never hit. dash exports PWD on exec; it is removed unless the configuration sets it, and
+ * bash's SHLVL and `_` are removed through env(1) when /bin/sh is bash.
  */
 const SCRIPT = [
   `{ trap '' HUP INT TERM; read -r _ <&3; kill -s KILL -- "-$$"; } </dev/null >/dev/null 2>&1 &`,
   'exec 3<&-',
   '[ "$1" = keep-pwd ] || unset PWD',
   'shift',
+  // Where /bin/sh is bash (Fedora, Arch), it exports SHLVL and `_` to what it execs.
+  '[ -z "${BASH_VERSION-}" ] || exec /usr/bin/env -u SHLVL -u _ -- "$@"',
   'exec "$@"',
 ].join('\n');
 
 export const LAUNCHER = '/bin/sh';
 
-/** argv for `/bin/sh` that runs `file args…` under the guard. */
+/** argv for `/bin/sh` (or another POSIX shell) that runs `file args…` under the guard. */
 export function launcherArgs(file: string, args: readonly string[], env: Readonly<Record<string, string>>): string[] {
   return ['-c', SCRIPT, 'portcullis-action', 'PWD' in env ? 'keep-pwd' : 'unset-pwd', file, ...args];
 }
