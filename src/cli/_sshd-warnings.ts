@@ -44,7 +44,7 @@ export function readSshdWarnings(text: string, account?: string): CheckWarning[]
     const [keyword, ...rest] = line.trim().split(/\s+/);
     const value = rest.join(' ');
     if (keyword === 'permituserenvironment' && value !== 'no') {
-      const reaches = value === 'yes' ? ['NODE_*', 'LD_*', 'SSH_ORIGINAL_COMMAND'] : userEnvironmentFamilies(value);
+      const reaches = value === 'yes' ? dangerousFamiliesMatched('*') : userEnvironmentFamilies(value);
       if (reaches.length > 0) {
         warnings.push({
           path: 'sshd', code: 'sshd_user_environment', reaches,
@@ -61,7 +61,7 @@ export function readSshdWarnings(text: string, account?: string): CheckWarning[]
     } else if (keyword === 'setenv') {
       const name = value.split('=')[0] ?? '';
       if (isDangerousName(name)) {
-        warnings.push({ path: 'sshd', code: 'sshd_set_env', message: `SetEnv ${name}${forWhom}: sshd sets it before Portcullis runs; remove it` });
+        warnings.push({ path: 'sshd', code: 'sshd_set_env', reaches: [name], message: `SetEnv ${name}${forWhom}: sshd sets it before Portcullis runs; remove it` });
       }
     } else if (keyword === 'forcecommand') {
       forceCommand = value;

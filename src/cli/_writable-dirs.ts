@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 /** How much of a tree `writableDirectories` looks at before it stops and says so. */
@@ -27,7 +27,8 @@ export function writableDirectories(root: string, limits: WalkLimits = WALK_LIMI
   let truncated = false;
   const stack: Array<{ dir: string; depth: number }> = [];
   try {
-    const stats = lstatSync(root);
+    // The root itself is followed, as serving resolves it; nothing below it is.
+    const stats = statSync(root);
     if (!stats.isDirectory()) return { found, truncated };
     if ((stats.mode & 0o022) !== 0) found.push(root);
     stack.push({ dir: root, depth: 0 });

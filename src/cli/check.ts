@@ -41,7 +41,8 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   // turns its own -c text into operator options: an error, not a warning (docs/install.md §4).
   const forcedLineTrusted = loaded.ok && loaded.config.server.forcedLine === true;
   for (const finding of sshdFindings) {
-    if (forcedLineTrusted && finding.reaches?.includes('SSH_ORIGINAL_COMMAND') === true) {
+    // Unread settings are unverified ones: the trust depends on exactly what was not read.
+    if (forcedLineTrusted && (finding.reaches?.includes('SSH_ORIGINAL_COMMAND') === true || finding.code === 'sshd_not_read')) {
       errors.push({ ...finding, message: `${finding.message} (server.forced_line = true trusts the -c line only while no client can set SSH_ORIGINAL_COMMAND)` });
     } else {
       warnings.push(finding);

@@ -106,6 +106,13 @@ Match User ${served}
     assert.equal(trusted.status, 129);
     assert.equal(trusted.report.ok, false);
     assert.deepEqual(errorCodes(trusted.report), ['sshd_accept_env']);
+    // A server SetEnv of it is the same hole, and unread settings are unverified ones.
+    const setEnv = writeSshdConfig(dir, `Match User ${served}\n  SetEnv SSH_ORIGINAL_COMMAND=x\n`);
+    const trustedConfig = writeConfig(dir, 'id = "h1"\nforced_line = true', '');
+    assert.deepEqual(errorCodes(check(trustedConfig, ['--sshd-config', setEnv, '--account', served]).report), ['sshd_set_env']);
+    const unread = check(trustedConfig, ['--sshd-config', join(dir, 'missing_config'), '--account', served]);
+    assert.equal(unread.status, 129);
+    assert.deepEqual(errorCodes(unread.report), ['sshd_not_read']);
     // A setting that reaches only NODE_* stays a warning under the opt-in.
     const nodeOnly = writeSshdConfig(dir, `Match User ${served}\n  AcceptEnv NODE_OPTIONS\n`);
     const other = check(writeConfig(dir, 'id = "h1"\nforced_line = true', ''), ['--sshd-config', nodeOnly, '--account', served]);
