@@ -1,4 +1,4 @@
-import { userInfo } from 'node:os';
+import { runningAccount } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
       return serve(invocation, {
         env,
         stdin: () => process.stdin,
-        user: accountName(),
+        user: runningAccount(),
         pid: process.pid,
         now: () => Date.now(),
         abort: watchForAbort(),
@@ -78,14 +78,6 @@ function releaseSignals(): void {
   if (onStopSignal === null) return;
   for (const signal of STOP_SIGNALS) process.removeListener(signal, onStopSignal);
   onStopSignal = null;
-}
-
-function accountName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
 }
 
 const output = new StdioWriter({ out: 1, err: 2 }, (channel) => (channel === 'out' ? process.stdout : process.stderr));

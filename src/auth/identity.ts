@@ -1,5 +1,6 @@
 import { nodeCrypto } from '../builtins.js';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { canonicalAddress } from './address.js';
 
 /** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
@@ -68,5 +69,14 @@ function readAuthInfo(path: string): string | null {
     return null;
   } finally {
     if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** The account Portcullis runs as: the default identity, and the account `check` inspects. */
+export function runningAccount(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return String(process.getuid?.() ?? 'unknown');
   }
 }

@@ -1,5 +1,5 @@
 import { accessSync, constants, statSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { runningAccount } from '../auth/identity.js';
 import { errorCode } from '../errors.js';
 import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
@@ -79,14 +79,6 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
     io.out(ok ? `OK (${warnings.length} warnings)\n` : `INVALID: ${errors.length} errors, ${warnings.length} warnings\n`);
   }
   return ok ? 0 : 129;
-}
-
-function runningAccount(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return String(process.getuid?.() ?? 'unknown');
-  }
 }
 
 function runtimeProblems(config: Config): ConfigProblem[] {
