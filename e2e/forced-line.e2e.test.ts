@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAudit } from '../testkit/process.js';
-import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
+import { SshdHarness } from '../testkit/sshd.js';
+import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { makeFixture, type E2eFixture } from './fixture.js';
 
 // Forced-line trust through a real sshd (CONTRACT §2.1, ADR 0014). The sshd here makes the
@@ -27,7 +28,7 @@ const recordsOf = (fx: E2eFixture, requestId: unknown) => fx.auditRecords().filt
 /** An account whose login shell is the operator's wrapper naming `fx`'s config before -c. */
 function makeAccount(name: string, fx: E2eFixture): void {
   const wrapper = join(fx.dir, 'portcullis-shell');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${reachableBundle(fx.dir)} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
   // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
   execFileSync('useradd', ['--no-create-home', '--home-dir', fx.dir, '--shell', wrapper, '--password', '*', name]);
   execFileSync('chown', ['-R', `${name}:${name}`, fx.dir]);

@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE, runProcess, SshdHarness, type SshResult } from '../testkit/sshd.js';
+import { runProcess, SshdHarness, type SshResult } from '../testkit/sshd.js';
+import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { makeFixture, type E2eFixture } from './fixture.js';
 
 // The evidence behind docs/install.md's warning and check's sshd_in_process_subsystem:
@@ -40,7 +41,7 @@ describe('e2e: an in-process sftp subsystem next to Portcullis as the login shel
     fx = makeFixture();
     writeFileSync(join(fx.dir, 'private.txt'), SECRET_TEXT, { mode: 0o600 });
     wrapper = join(fx.dir, 'portcullis-shell');
-    writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${reachableBundle(fx.dir)} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
     execFileSync('useradd', ['--no-create-home', '--home-dir', fx.dir, '--shell', wrapper, '--password', '*', account]);
     execFileSync('chown', ['-R', `${account}:${account}`, fx.dir]);
     // The harness's sshd_config has `Subsystem sftp internal-sftp`, as many distributions ship.

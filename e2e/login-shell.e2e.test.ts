@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
+import { SshdHarness } from '../testkit/sshd.js';
+import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { makeFixture, type E2eFixture } from './fixture.js';
 
 // Creating a throwaway account needs root; CI runs as root.
@@ -19,7 +20,7 @@ describe('e2e: Portcullis as the login shell', { skip: isRoot ? false : 'needs r
     fx = makeFixture('', 'forced_line = true');
     const wrapper = join(fx.dir, 'portcullis-shell');
     // The operator's wrapper from CONTRACT §2.1: options before the -c that sshd appends.
-    writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
+    writeFileSync(wrapper, `#!/bin/sh\nexec ${reachableBundle(fx.dir)} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
     // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
     execFileSync('useradd', ['--no-create-home', '--home-dir', fx.dir, '--shell', wrapper, '--password', '*', account]);
     execFileSync('chown', ['-R', `${account}:${account}`, fx.dir]);

@@ -4,15 +4,21 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compiledPathFor } from '../src/config/index.js';
 import { DEMO_DIR, prepareDemoDir, removeDemoDir } from '../testkit/demo-dir.js';
+import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { BUNDLE, SshdHarness, type SshResult } from '../testkit/sshd.js';
 import { ensureSshd } from './ensure-sshd.js';
 
 const CONFIG = resolve(__dirname, '..', '..', 'config', 'demo.toml');
+
+/** What the throwaway account runs: copies it can reach wherever the checkout sits. */
+interface Served {
+  readonly bundle: string;
+  readonly config: string;
+}
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 
@@ -29,9 +35,9 @@ function show(title: string, shown: string, result: SshResult): void {
  * shell is Portcullis, through a root-owned wrapper naming the config before -c; that
  * config opts in with `forced_line = true`, so each key's command= line applies.
  */
-function createServiceAccount(account: string, shellDir: string): void {
+function createServiceAccount(account: string, shellDir: string, served: Served): void {
   const wrapper = join(shellDir, 'portcullis-shell');
-  writeFileSync(wrapper, `#!/bin/sh\nexec ${BUNDLE} --config ${CONFIG} "$@"\n`, { mode: 0o755 });
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${served.bundle} --config ${served.config} "$@"\n`, { mode: 0o755 });
   // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
   execFileSync('useradd', ['--no-create-home', '--home-dir', DEMO_DIR, '--shell', wrapper, '--password', '*', account]);
 }
@@ -43,30 +49,33 @@ async function main(): Promise<void> {
   const account = `pcldemo${randomBytes(2).toString('hex')}`;
   const shellDir = mkdtempSync(join(tmpdir(), 'portcullis-demo-shell-'));
   chmodSync(shellDir, 0o755);
-  createServiceAccount(account, shellDir);
+  const served: Served = { bundle: reachableBundle(shellDir), config: join(shellDir, 'demo.toml') };
+  copyFileSync(CONFIG, served.config);
+  chmodSync(served.config, 0o644);
+  createServiceAccount(account, shellDir, served);
   try {
-    await runDemo(account);
+    await runDemo(account, served);
   } finally {
     execFileSync('userdel', [account]);
     rmSync(shellDir, { recursive: true, force: true });
   }
 }
 
-async function runDemo(account: string): Promise<void> {
+async function runDemo(account: string, served: Served): Promise<void> {
   // What an operator does after every edit: validate, and write the compiled form.
-  const checked = execFileSync(BUNDLE, ['check', '--config', CONFIG, '--compile'], { encoding: 'utf8' });
+  const checked = execFileSync(served.bundle, ['check', '--config', served.config, '--compile'], { encoding: 'utf8' });
   console.log(bold('$ portcullis check --config config/demo.toml --compile'));
   console.log(checked.replace(/^/gm, '  ').trimEnd());
   // After check, which runs as root and may create the audit log: the account appends to it.
   execFileSync('chown', ['-R', `${account}:${account}`, DEMO_DIR]);
-  const command = (options: string): string => `restrict,command="${BUNDLE} ${options}"`;
+  const command = (options: string): string => `restrict,command="${served.bundle} ${options}"`;
   const sshd = await SshdHarness.start([
     { name: 'reader', options: command('--level read --identity demo-reader'), user: account },
     { name: 'operator', options: command('--level ops --identity demo-operator'), user: account },
   ]);
   try {
-    console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving ${CONFIG} to account ${account}`));
-    console.log(`  login shell: portcullis --config ${CONFIG}; keys: command="portcullis --level … --identity …" (form A+B, forced_line = true)`);
+    console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving config/demo.toml to account ${account}`));
+    console.log(`  login shell: portcullis --config ${served.config}; keys: command="portcullis --level … --identity …" (form A+B, forced_line = true)`);
     const call = async (title: string, key: string, request: string | null, stdin?: string): Promise<void> => {
       const shown = `ssh ${key}@127.0.0.1 ${request === null ? '' : `'${request}'`}${stdin ? ` < settings.toml` : ''}`;
       show(title, shown, await sshd.ssh(key, request, stdin === undefined ? {} : { stdin }));
@@ -99,7 +108,6 @@ async function runDemo(account: string): Promise<void> {
   } finally {
     await sshd.stop();
     removeDemoDir();
-    rmSync(compiledPathFor(CONFIG), { force: true });
   }
 }
 
