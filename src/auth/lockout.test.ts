@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir } from '../../testkit/tmp.js';
-import { lockoutState, recordFailure, SWEEP_BUDGET, type LockoutPolicy, type LockoutSubject } from './lockout.js';
+import { firstLockedOut, recordFailure, SWEEP_BUDGET, type LockoutPolicy, type LockoutSubject } from './lockout.js';
 
 const T0 = 1_800_000_000_000;
 const WINDOW_S = 100;
@@ -59,14 +59,14 @@ describe('failure counters: the sweep of old counters (CONTRACT §5 step 4)', ()
     const p = policy();
     const subject = address(7);
     for (let i = 0; i < 3; i++) recordFailure(p, [subject], T0 + i * 1000);
-    assert.deepEqual(lockoutState(p, subject, T0 + 2000), { locked: true, retryAfterSeconds: 100 });
-    assert.deepEqual(lockoutState(p, subject, T0 + 101_999), { locked: true, retryAfterSeconds: 1 });
-    assert.deepEqual(lockoutState(p, subject, T0 + 102_000), { locked: false });
+    assert.deepEqual(firstLockedOut(p, [subject], T0 + 2000), { subject, retryAfterSeconds: 100 });
+    assert.deepEqual(firstLockedOut(p, [subject], T0 + 101_999), { subject, retryAfterSeconds: 1 });
+    assert.equal(firstLockedOut(p, [subject], T0 + 102_000), null);
   });
   it('does not lock when the failures are spread over more than the window', () => {
     const p = policy();
     const subject = address(8);
     for (const at of [0, 60_000, 120_000]) recordFailure(p, [subject], T0 + at);
-    assert.deepEqual(lockoutState(p, subject, T0 + 120_000), { locked: false });
+    assert.equal(firstLockedOut(p, [subject], T0 + 120_000), null);
   });
 });

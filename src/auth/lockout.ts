@@ -20,18 +20,12 @@ export type LockoutState = { readonly locked: false } | { readonly locked: true;
 export const SWEEP_BUDGET = 128;
 
 /**
- * Whether a subject is locked out (CONTRACT §5 step 4): `maxFailures` failures within
- * `lockoutSeconds`, until `lockoutSeconds` after the last one. Each failure is its own
- * file, so concurrent processes never lose a count. Reading creates nothing, so callers
- * cannot fill the state directory with names that never failed.
+ * The first of `subjects` that is locked out (CONTRACT §5 step 4), in order, or null when
+ * none is: `maxFailures` failures within `lockoutSeconds`, until `lockoutSeconds` after the
+ * last one. Each failure is its own file, so concurrent processes never lose a count.
+ * Reading creates nothing, so callers cannot fill the state directory with names that
+ * never failed.
  */
-export function lockoutState(policy: LockoutPolicy, subject: LockoutSubject, nowMs: number): LockoutState | { error: string } {
-  const root = ensurePrivateDir(policy.stateDir, FAILURES_DIR);
-  if ('error' in root) return root;
-  return stateOf(policy, counterDir(root.path, subject), nowMs);
-}
-
-/** The first of `subjects` that is locked out, in order, or null when none is. */
 export function firstLockedOut(
   policy: LockoutPolicy,
   subjects: readonly LockoutSubject[],

@@ -26,7 +26,7 @@ export function dangerousFamiliesMatched(pattern: string): string[] {
 }
 
 /** Whether `pattern` matches the whole of `text`. */
-export function globMatches(pattern: string, text: string): boolean {
+function globMatches(pattern: string, text: string): boolean {
   const states = advance(pattern, epsilonClosure(pattern, new Set([0])), text);
   return states.has(pattern.length);
 }
