@@ -9,7 +9,7 @@ import { SshdHarness } from '../testkit/sshd.js';
 import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { makeFixture, type E2eFixture } from './fixture.js';
 
-// Forced-line trust through a real sshd (CONTRACT §2.1, ADR 0014). The sshd here makes the
+// Forced-line trust through a real sshd (docs/protocol.md §2.1, ADR 0014). The sshd here makes the
 // mistake the issue describes: it accepts SSH_ORIGINAL_COMMAND from clients, so in form B a
 // client sets it with `ssh -o SetEnv=…` and writes the -c line itself.
 

@@ -16,10 +16,10 @@ let fx: E2eFixture;
 
 describe('e2e: Portcullis as the login shell', { skip: isRoot ? false : 'needs root to create a throwaway account' }, () => {
   before(async () => {
-    // The forced key below is form A+B, which needs the opt-in (CONTRACT §2.1).
+    // The forced key below is form A+B, which needs the opt-in (docs/protocol.md §2.1).
     fx = makeFixture('', 'forced_line = true');
     const wrapper = join(fx.dir, 'portcullis-shell');
-    // The operator's wrapper from CONTRACT §2.1: options before the -c that sshd appends.
+    // The operator's wrapper from docs/protocol.md §2.1: options before the -c that sshd appends.
     writeFileSync(wrapper, `#!/bin/sh\nexec ${reachableBundle(fx.dir)} --config ${fx.configPath} "$@"\n`, { mode: 0o755 });
     // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
     execFileSync('useradd', ['--no-create-home', '--home-dir', fx.dir, '--shell', wrapper, '--password', '*', account]);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { applyForcedLine, parseInvocation } from '../src/invocation/index.js';
 import { fuzzParameters, hostileText } from './_budget.js';
 
-// Forced-line trust (CONTRACT §2.1): whatever a client writes as its -c text beside a
+// Forced-line trust (docs/protocol.md §2.1): whatever a client writes as its -c text beside a
 // SSH_ORIGINAL_COMMAND it set itself, an untrusted line changes no option.
 const optionLike = fc.constantFrom('--level', 'admin', '--level=admin', '--identity', 'root', '--tags', 'billing', '--config', '/tmp/x.toml', '--config=/tmp/x.toml', '--diagnostic', '-c', 'portcullis', '');
 const clientLine = fc.oneof(

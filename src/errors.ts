@@ -1,5 +1,5 @@
 /**
- * The closed set of error codes a client can receive (CONTRACT §7.4), with their exit
+ * The closed set of error codes a client can receive (docs/protocol.md §7.4), with their exit
  * statuses. Codes are permanent API; messages may change, so tests assert codes.
  */
 
@@ -23,10 +23,10 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export type AuthFailureReason = 'invalid' | 'stale' | 'replayed' | 'malformed';
 
-/** `bad_request` reasons (CONTRACT §7.3). */
+/** `bad_request` reasons (docs/protocol.md §7.3). */
 export type RequestFailureReason = 'stdin_mismatch';
 
-/** Audit `decision` value for a refusal with this code (CONTRACT §8). */
+/** Audit `decision` value for a refusal with this code (docs/protocol.md §8). */
 export type Decision = 'allow' | 'invalid' | 'deny';
 
 interface CodeInfo {
@@ -65,7 +65,7 @@ export interface Failure {
   readonly argument?: string;
   readonly required_level?: Level;
   readonly reason?: AuthFailureReason | RequestFailureReason;
-  /** Seconds until a `locked_out` caller may try again (CONTRACT §5 step 4). */
+  /** Seconds until a `locked_out` caller may try again (docs/protocol.md §5 step 4). */
   readonly retry_after?: number;
   readonly detail?: string;
 }

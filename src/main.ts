@@ -13,7 +13,7 @@ let answered = false;
 
 async function main(): Promise<number> {
   // Node's spawn copies NODE_V8_COVERAGE into any explicit child environment; the
-  // environment of an action must be exactly the configured one (CONTRACT §7.1).
+  // environment of an action must be exactly the configured one (docs/protocol.md §7.1).
   delete process.env.NODE_V8_COVERAGE;
   const env = process.env;
   const invocation = parseInvocation(process.argv.slice(2), env, process.argv[1]);
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
 
 /**
  * Aborts on SIGHUP/SIGTERM/SIGINT, and when sshd has gone: OpenSSH sends no signal when the
- * client disconnects, its session process exits and we are re-parented (CONTRACT §7.1).
+ * client disconnects, its session process exits and we are re-parented (docs/protocol.md §7.1).
  */
 const STOP_SIGNALS = ['SIGHUP', 'SIGTERM', 'SIGINT'] as const;
 let onStopSignal: (() => void) | null = null;

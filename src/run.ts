@@ -20,14 +20,14 @@ export interface ServeIO {
   readonly now: () => number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
-  /** Why the client is gone, asked right before a child starts (CONTRACT §7.3); absent: never. */
+  /** Why the client is gone, asked right before a child starts (docs/protocol.md §7.3); absent: never. */
   readonly clientGone?: () => string | null;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
 }
 
 /**
- * Serves one request (CONTRACT §2–§8) and returns the exit status. Knows the order of the
+ * Serves one request (docs/protocol.md §2–§8) and returns the exit status. Knows the order of the
  * stages; every failure becomes exactly one JSON line, one stderr line and an audit record.
  */
 export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'bad-options' }>, io: ServeIO): Promise<number> {
@@ -35,7 +35,7 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
   // Failures before the audit log is open cannot be audited (ADR 0002).
   if (invocation.mode === 'bad-options') return unavailable(io, requestId, `options: ${invocation.detail}`, invocation.diagnostic);
   const { options, request } = invocation;
-  // The config named before -c decides whether the -c line is trusted (CONTRACT §2.1).
+  // The config named before -c decides whether the -c line is trusted (docs/protocol.md §2.1).
   const opened = openServing(io, requestId, options);
   if (typeof opened === 'number') return opened;
   const forced = applyForcedLine(options, invocation.forcedLine, opened.config.server.forcedLine === true);
@@ -234,7 +234,7 @@ class RequestSession {
     }
 
     // SECURITY: a stop signal during the checks ends the request before anything runs,
-    // with its decision record (CONTRACT §7.1).
+    // with its decision record (docs/protocol.md §7.1).
     if (await abortedOnceSignalsDelivered(this.io.abort)) {
       return this.refuse({ code: 'service_unavailable', message: 'service unavailable', detail: 'aborted by a signal before the action started' });
     }

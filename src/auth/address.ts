@@ -1,5 +1,5 @@
 /**
- * The canonical text of a client address, the unit of address lockout (CONTRACT §5 step 4):
+ * The canonical text of a client address, the unit of address lockout (docs/protocol.md §5 step 4):
  * dotted decimal for IPv4 (an IPv4-mapped IPv6 address is that IPv4 address), RFC 5952 for
  * IPv6 (lowercase, no leading zeros, the longest run of zero groups as `::`), a zone kept
  * (lowercased). So `2001:DB8:0::1` and `2001:db8::1` are one address, for sshd and for

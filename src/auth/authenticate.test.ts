@@ -89,7 +89,7 @@ describe('proof message and known-answer vectors (test/vectors/proof.json)', () 
   });
 });
 
-describe('authenticate: refusal reasons, in the order of CONTRACT §5', () => {
+describe('authenticate: refusal reasons, in the order of docs/protocol.md §5', () => {
   it('grants the token level and tags for a valid proof', () => {
     const result = attempt(setup().config, signed());
     assert.ok(result.ok);
@@ -164,7 +164,7 @@ describe('authenticate: the state directory', () => {
 });
 
 
-describe('authenticate: lockout per (credential, caller) and per address (CONTRACT §5 step 4)', () => {
+describe('authenticate: lockout per (credential, caller) and per address (docs/protocol.md §5 step 4)', () => {
   const wrong = (ts: number, token = 'bot'): string => signed({ secret: Buffer.alloc(32, 1), ts, token });
   const retryAfter = (result: ReturnType<typeof attempt>): number | undefined => (result.ok ? undefined : result.error.retry_after);
 

@@ -19,7 +19,7 @@ interface WellFormedProof {
   readonly proof: string;
 }
 
-/** Who sends the proof, for lockout (CONTRACT §5 step 4). */
+/** Who sends the proof, for lockout (docs/protocol.md §5 step 4). */
 export interface Requester {
   /** The canonical client address, or null outside sshd. */
   readonly address: string | null;
@@ -28,7 +28,7 @@ export interface Requester {
 }
 
 /**
- * Verifies proof fields (CONTRACT §5) in order: well-formed, lockout, HMAC, window, replay.
+ * Verifies proof fields (docs/protocol.md §5) in order: well-formed, lockout, HMAC, window, replay.
  * Any failure refuses the request; it is never run at a lower level instead.
  */
 export function authenticate(config: Config, fields: ProofFields, commandText: string, requester: Requester, nowMs: number): Result<Grant> {
@@ -51,7 +51,7 @@ export function authenticate(config: Config, fields: ProofFields, commandText: s
   return verdict;
 }
 
-/** The caller of CONTRACT §5 step 4: the key when sshd names it, else the identity. */
+/** The caller of docs/protocol.md §5 step 4: the key when sshd names it, else the identity. */
 export function callerOf(keyFingerprint: string | null, identity: string): string {
   return keyFingerprint !== null ? `key ${keyFingerprint}` : `identity ${identity}`;
 }
@@ -115,7 +115,7 @@ function verify(config: Config, proof: WellFormedProof, commandText: string, now
   const message = proofMessage(config.server.id, proof.token, proof.ts, proof.nonce, commandText);
   // SECURITY: unknown token and wrong proof give the same answer, at the same cost.
   if (!proofMatches(secret, message, proof.proof) || token === undefined) {
-    // The private reason goes to the audit `detail` only (CONTRACT §5 step 4).
+    // The private reason goes to the audit `detail` only (docs/protocol.md §5 step 4).
     return fail('auth_failed', 'the proof is not valid', { reason: 'invalid', detail: token === undefined ? 'unknown_credential' : 'bad_proof' });
   }
   if (Math.abs(nowMs / 1000 - Number(proof.ts)) > config.server.proofWindow) {

@@ -7,7 +7,7 @@ import { canonicalAddress } from './address.js';
 export interface CallerIdentity {
   /** The client's address and port from SSH_CLIENT, or null outside sshd. */
   readonly client: string | null;
-  /** The IP part of SSH_CLIENT in canonical form: the unit of address lockout (CONTRACT §5). */
+  /** The IP part of SSH_CLIENT in canonical form: the unit of address lockout (docs/protocol.md §5). */
   readonly clientAddress: string | null;
   /** `SHA256:…` fingerprint of the key that authenticated (ExposeAuthInfo), or null. */
   readonly keyFingerprint: string | null;

@@ -1,4 +1,4 @@
-/** Identity and auth stage (CONTRACT §5): who is calling, and what a proof grants. */
+/** Identity and auth stage (docs/protocol.md §5): who is calling, and what a proof grants. */
 export { authenticate, callerOf, type Grant } from './authenticate.js';
 export { computeProof, proofMessage, signedCommand } from './proof.js';
 export { readCallerIdentity, runningAccount, type CallerIdentity } from './identity.js';

@@ -5,7 +5,7 @@ import { errorCode } from '../errors.js';
 import { FAILURES_DIR, unlockPath, type UnlockTarget } from './lockout-layout.js';
 
 /**
- * Removes every failure counter of a target (`portcullis unlock`, CONTRACT §2.2): a
+ * Removes every failure counter of a target (`portcullis unlock`, docs/install.md "Lockouts"): a
  * credential for all its callers, the shared counter of unknown names, or an address.
  * Creates nothing (an operator running this as root must not leave root-owned state
  * behind) and follows no symlink. The directory is renamed away first, so that a request

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { nodeCrypto } from '../builtins.js';
 
-/** The kinds of credential a proof names: tokens (CONTRACT §5), signers (§5.2). */
+/** The kinds of credential a proof names: tokens (docs/protocol.md §5), signers (§5.2). */
 export type CredentialKind = 'token' | 'signer';
 
-/** A counter of failed proofs (CONTRACT §5 step 4). */
+/** A counter of failed proofs (docs/protocol.md §5 step 4). */
 export type LockoutSubject =
   /** A configured credential, counted per caller: one caller never locks it for another. */
   | { readonly kind: 'credential'; readonly credential: CredentialKind; readonly name: string; readonly caller: string }

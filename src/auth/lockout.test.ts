@@ -24,7 +24,7 @@ function entries(p: LockoutPolicy): string[] {
 
 const address = (i: number): LockoutSubject => ({ kind: 'address', address: `10.0.${i >> 8}.${i & 255}` });
 
-describe('failure counters: the sweep of old counters (CONTRACT §5 step 4)', () => {
+describe('failure counters: the sweep of old counters (docs/protocol.md §5 step 4)', () => {
   it('one recorded failure visits a bounded number of entries', () => {
     const p = policy();
     for (let i = 0; i < 600; i++) assert.equal(recordFailure(p, [address(i)], T0), true);

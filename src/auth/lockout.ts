@@ -20,7 +20,7 @@ export type LockoutState = { readonly locked: false } | { readonly locked: true;
 export const SWEEP_BUDGET = 128;
 
 /**
- * The first of `subjects` that is locked out (CONTRACT §5 step 4), in order, or null when
+ * The first of `subjects` that is locked out (docs/protocol.md §5 step 4), in order, or null when
  * none is: `maxFailures` failures within `lockoutSeconds`, until `lockoutSeconds` after the
  * last one. Each failure is its own file, so concurrent processes never lose a count.
  * Reading creates nothing, so callers cannot fill the state directory with names that
@@ -85,7 +85,7 @@ function recordOne(root: PrivateDir, dir: string, name: string): true | { error:
   // A concurrent sweep or unlock may remove the directory between mkdir and open: try again.
   for (let attempt = 1; ; attempt++) {
     try {
-      // A root run leaves every entry owned like the state dir (CONTRACT §8).
+      // A root run leaves every entry owned like the state dir (docs/protocol.md §8).
       for (const created of [dirname(dir), dir]) {
         mkdirSync(created, { recursive: true, mode: 0o700 });
         adoptDirectoryOwner(created, root);

@@ -2,14 +2,14 @@ import { nodeCrypto } from '../builtins.js';
 
 const PROOF_VERSION = 'portcullis-proof-v1';
 
-/** The exact bytes a proof signs (CONTRACT §5). */
+/** The exact bytes a proof signs (docs/protocol.md §5). */
 export function proofMessage(serverId: string, token: string, ts: string, nonce: string, commandText: string): string {
   return [PROOF_VERSION, serverId, token, ts, nonce, commandText].join('\n');
 }
 
 /**
  * What a proof or signature covers after the nonce: the command text, then LF and the
- * lowercase `+stdin_sha256` hex when the request carries one (CONTRACT §5, §7.3).
+ * lowercase `+stdin_sha256` hex when the request carries one (docs/protocol.md §5, §7.3).
  */
 export function signedCommand(commandText: string, stdinSha256: string | null): string {
   return stdinSha256 === null ? commandText : `${commandText}\n${stdinSha256.toLowerCase()}`;

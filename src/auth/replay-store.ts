@@ -8,7 +8,7 @@ import { ensurePrivateDir } from './state-dir.js';
 export type ClaimResult = 'claimed' | 'replayed' | { error: string };
 
 /**
- * Records a (token, nonce) pair with an exclusive create (CONTRACT §5 step 3): of any
+ * Records a (token, nonce) pair with an exclusive create (docs/protocol.md §5 step 3): of any
  * number of processes racing the same proof, exactly one claims it. Entries older than
  * twice the window are pruned; by then their timestamps are stale anyway.
  */

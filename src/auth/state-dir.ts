@@ -12,7 +12,7 @@ export interface PrivateDir {
 
 /**
  * Makes sure the state directory and one subdirectory exist, are ours and are private:
- * anyone else able to write there, or in a directory above (CONTRACT §4.6), could rename
+ * anyone else able to write there, or in a directory above (docs/config.md "File permissions"), could rename
  * the replay cache away, pre-claim nonces or erase failure counts.
  */
 export function ensurePrivateDir(stateDir: string, sub: string): PrivateDir | { error: string } {

@@ -10,7 +10,7 @@ export interface CheckArgs {
 // A user name as useradd accepts it; anything else could smuggle `,host=` into `sshd -C`.
 const ACCOUNT_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}\$?$/;
 
-/** `check`'s own options (CONTRACT §2.2), `--opt value` and `--opt=value` alike. */
+/** `check`'s own options (docs/config.md "portcullis check"), `--opt value` and `--opt=value` alike. */
 export function parseCheckArgs(args: readonly string[]): CheckArgs | { error: string } {
   const values: Record<string, string> = Object.create(null) as Record<string, string>;
   let json = false;

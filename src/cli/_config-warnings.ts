@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import type { CheckWarning } from './_check-warning.js';
 import { writableDirectories } from './_writable-dirs.js';
 
-/** Warnings about a valid config that serves, but less safely than it seems (CONTRACT §2.2). */
+/** Warnings about a valid config that serves, but less safely than it seems (docs/config.md "portcullis check"). */
 export function configWarnings(config: Config): CheckWarning[] {
   return [...serverIdWarnings(config), ...negativeIntWarnings(config), ...pathRootWarnings(config)];
 }

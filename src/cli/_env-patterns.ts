@@ -1,5 +1,5 @@
 /**
- * Environment variables a client must never set for the account (CONTRACT §2.1, §2.2):
+ * Environment variables a client must never set for the account (docs/protocol.md §2.1, §2.2):
  * Node reads NODE_* and OPENSSL_CONF, the dynamic loader LD_*, glibc GLIBC_TUNABLES and
  * LOCPATH, all before Portcullis runs; SSH_ORIGINAL_COMMAND would be taken as the request,
  * and Portcullis reads SSH_USER_AUTH, SSH_CLIENT, SSH_CONNECTION and PORTCULLIS_*.

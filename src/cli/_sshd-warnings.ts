@@ -13,7 +13,7 @@ export interface SshdSource {
 }
 
 /**
- * sshd's effective settings for one account (CONTRACT §2.2): `sshd -T -C user=…` applies
+ * sshd's effective settings for one account (docs/config.md "portcullis check"): `sshd -T -C user=…` applies
  * the `Match` blocks that plain `sshd -T` ignores. `reason` says why they could not be read.
  */
 export function readEffectiveSshdConfig(source: SshdSource): { text: string } | { reason: string } {

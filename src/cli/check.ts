@@ -18,7 +18,7 @@ interface CheckIO {
 }
 
 /**
- * `portcullis check` (CONTRACT §2.2): everything a real run would validate, plus what only
+ * `portcullis check` (docs/config.md "portcullis check"): everything a real run would validate, plus what only
  * shows at run time (programs, audit log, state dir). Exit 0 when valid, 129 when not.
  */
 export function runCheck(args: readonly string[], io: CheckIO): number {

@@ -14,7 +14,7 @@ interface SignIO {
 const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST\n';
 
 /**
- * `portcullis sign` (CONTRACT §2.2): prints REQUEST with fresh proof fields prepended,
+ * `portcullis sign` (docs/protocol.md §5): prints REQUEST with fresh proof fields prepended,
  * ready for `ssh svc@host "$(portcullis sign …)"`. It signs the command text exactly as the
  * server will read it, so what is signed is what runs.
  */
@@ -51,7 +51,7 @@ export function runSign(args: readonly string[], io: SignIO): number {
     return 2;
   }
   if (parsed.serverId === '') {
-    // A warning only: a host may really have server.id = "" (CONTRACT §2.2 default).
+    // A warning only: a host may really have server.id = "" (docs/protocol.md §5).
     io.err('portcullis sign: warning: server_id_empty: no --server-id, so the proof is valid once on every host with an empty server.id that shares this secret\n');
   }
   let stdinSha256: string | null = null;
@@ -70,8 +70,8 @@ export function runSign(args: readonly string[], io: SignIO): number {
 }
 
 /**
- * The request line with its proof fields prepended (CONTRACT §5); with `stdinSha256`, the
- * proof also covers the input that must go to the action's stdin (CONTRACT §7.3).
+ * The request line with its proof fields prepended (docs/protocol.md §5); with `stdinSha256`, the
+ * proof also covers the input that must go to the action's stdin (docs/protocol.md §7.3).
  */
 export function signedRequestLine(secret: Buffer, serverId: string, token: string, ts: string, nonce: string, commandText: string, stdinSha256: string | null = null): string {
   const proof = computeProof(secret, proofMessage(serverId, token, ts, nonce, signedCommand(commandText, stdinSha256)));

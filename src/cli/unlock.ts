@@ -23,7 +23,7 @@ error; 129 when the config or the state directory is unusable.
 
 type Parsed = { readonly help: true } | { readonly config: string | undefined; readonly what: 'token' | 'signer' | 'address'; readonly value: string };
 
-/** `portcullis unlock` (CONTRACT §2.2). */
+/** `portcullis unlock` (docs/install.md "Lockouts"). */
 export function runUnlock(args: readonly string[], io: UnlockIO): number {
   const parsed = parseUnlockArgs(args);
   if ('error' in parsed) {
@@ -65,7 +65,7 @@ function targetOf(config: Config, what: 'token' | 'signer' | 'address', value: s
   return { target: { kind: 'credential', credential: what, name: value }, label: `${what} ${value}` };
 }
 
-/** Configured names of a kind. Signers (CONTRACT §4.2a) are read when the config has them. */
+/** Configured names of a kind. Signers (docs/config.md "[tokens.NAME]") are read when the config has them. */
 function configuredNames(config: Config, kind: CredentialKind): ReadonlyMap<string, unknown> {
   if (kind === 'token') return config.tokens;
   const signers = (config as { readonly signers?: ReadonlyMap<string, unknown> }).signers;

@@ -16,7 +16,7 @@ interface Problems {
 }
 
 /**
- * Applies the cross-field rules of CONTRACT §4 to a schema-valid config and compiles it
+ * Applies the cross-field rules of docs/config.md to a schema-valid config and compiles it
  * into Maps. `configReadableByOthers` enforces §4.6 for inline secrets.
  */
 export function compileConfig(raw: RawConfig, path: string, configReadableByOthers: boolean): Problems & { config: Config | null } {
@@ -178,7 +178,7 @@ function compileArg(name: string, raw: RawArg, at: string, problems: Problems): 
     case 'string': {
       let pattern: LinearPattern | null = null;
       if (raw.pattern !== undefined) {
-        // Matched in linear time or refused here (CONTRACT §4.5, ADR 0013).
+        // Matched in linear time or refused here (docs/config.md "Arguments", ADR 0013).
         const compiled = LinearPattern.compile(raw.pattern);
         if ('error' in compiled) {
           problems.errors.push({ path: `${at}.pattern`, message: compiled.error });
@@ -213,7 +213,7 @@ function compileArg(name: string, raw: RawArg, at: string, problems: Problems): 
         problems.errors.push({ path: `${at}.max`, message: 'is below 0, but min is not written and so is 0: write a negative min' });
         return null;
       }
-      // min is 0 unless written (CONTRACT §4.5), so help shows the bound that applies.
+      // min is 0 unless written (docs/config.md "Arguments"), so help shows the bound that applies.
       spec = { ...common, type: 'int', min: raw.min ?? 0, max: raw.max ?? null };
       break;
     case 'bool':

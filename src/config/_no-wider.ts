@@ -9,7 +9,7 @@ interface Access {
 }
 
 /**
- * CONTRACT §4.6: a form served in place of the config is used only while its owner, group
+ * docs/config.md "File permissions": a form served in place of the config is used only while its owner, group
  * and mode are no wider than the config's at that moment, so a later `chmod 600` on the
  * config also closes the compiled copy of its secrets. Null when it is no wider.
  */

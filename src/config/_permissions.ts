@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { errorCode } from '../errors.js';
 
 /**
- * StrictModes-like checks (CONTRACT §4.6): the file and every directory above it must be
+ * StrictModes-like checks (docs/config.md "File permissions"): the file and every directory above it must be
  * owned by root or the running user and not writable by group or others. A sticky
  * directory is accepted: nobody else can replace an entry in it. With `secret`, the file
  * must not be readable by others either. Returns one message per violation.
@@ -52,7 +52,7 @@ export function runningAsRoot(): boolean {
 }
 
 /**
- * CONTRACT §8: what Portcullis creates while running as root takes the owner and group of
+ * docs/protocol.md §8: what Portcullis creates while running as root takes the owner and group of
  * the directory holding it, so a root run never leaves the account a file it cannot write.
  */
 export function adoptDirectoryOwner(target: number | string, directory: { uid: number; gid: number }): void {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { IDENTIFIER } from '../request/index.js';
 
-/** The shape of a configuration file (CONTRACT §4). Cross-field rules live in _compile.ts. */
+/** The shape of a configuration file (docs/config.md). Cross-field rules live in _compile.ts. */
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

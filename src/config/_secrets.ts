@@ -11,7 +11,7 @@ export function isInlineSecret(spec: string): boolean {
 }
 
 /**
- * Decodes a token secret (CONTRACT §4.2): `file:/abs/path` (one trailing newline
+ * Decodes a token secret (docs/config.md "[tokens.NAME]"): `file:/abs/path` (one trailing newline
  * stripped; the file must pass the §4.6 secret checks), `b64:…` or `hex:…`.
  */
 export function resolveSecret(spec: string): { secret: Buffer } | { error: string } {

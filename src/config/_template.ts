@@ -1,7 +1,7 @@
 import { isIdentifier } from '../request/index.js';
 import type { Template, TemplatePart } from './types.js';
 
-/** Placeholders every action may use besides its declared arguments (CONTRACT §4.4). */
+/** Placeholders every action may use besides its declared arguments (docs/config.md). */
 export const BUILTIN_PLACEHOLDERS = ['domain', 'action', 'identity', 'request_id'] as const;
 
 /**

@@ -2,7 +2,7 @@ import { assertNever } from '../errors.js';
 import type { ArgSpec } from './types.js';
 
 /**
- * Checks one argument value against its declared type (CONTRACT §4.5) and returns the text
+ * Checks one argument value against its declared type (docs/config.md "Arguments") and returns the text
  * that will be substituted. Pure: `path` containment on disk is the policy stage's job.
  * Messages never echo the value, since it may be sensitive.
  */
@@ -38,7 +38,7 @@ function checkInt(spec: Extract<ArgSpec, { type: 'int' }>, value: string): { val
   const number = Number(value);
   if (!Number.isSafeInteger(number)) return { error: 'is out of range' };
   // SECURITY: without a written negative min, min is 0, so no value can become an option
-  // of the program (`kill -s 0 {pid}` with pid=-1); CONTRACT §4.5.
+  // of the program (`kill -s 0 {pid}` with pid=-1); docs/config.md "Arguments".
   const min = spec.min ?? 0;
   if (number < min || (spec.max !== null && number > spec.max)) {
     return { error: `must be between ${min} and ${spec.max ?? 'any'}` };

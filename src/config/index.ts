@@ -1,4 +1,4 @@
-/** Configuration stage (CONTRACT §4): the hot-path API. The full loader is in full.ts. */
+/** Configuration stage (docs/config.md): the hot-path API. The full loader is in full.ts. */
 export { compiledPathFor, resolveConfigPath } from './path.js';
 export { loadCompiledConfig } from './compiled.js';
 export { checkArgValue } from './arg-values.js';

@@ -1,6 +1,6 @@
 /**
  * A `string` argument's pattern, matched against the whole value in time linear in the
- * value's length, whatever the pattern (CONTRACT §4.5, ADR 0013).
+ * value's length, whatever the pattern (docs/config.md "Arguments", ADR 0013).
  *
  * V8's backtracking engine takes exponential time on patterns like `([a-z0-9]+-?)+`, and
  * its linear engine refuses the `u` flag on Node 20. So the pattern's structure (groups,

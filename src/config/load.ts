@@ -8,7 +8,7 @@ import type { ConfigProblem, LoadResult } from './types.js';
 const FILE = '(file)';
 
 /**
- * Loads and validates a configuration (CONTRACT §4): permissions before parsing, a size
+ * Loads and validates a configuration (docs/config.md): permissions before parsing, a size
  * cap, TOML, the strict schema, then the cross-field rules. Never throws.
  */
 export function loadConfig(path: string): LoadResult {

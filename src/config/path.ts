@@ -1,6 +1,6 @@
 export const DEFAULT_CONFIG_PATH = '/etc/portcullis/config.toml';
 
-/** Config path rule of CONTRACT §2.1: PORTCULLIS_CONFIG is honoured only outside sshd. */
+/** Config path rule of docs/protocol.md §2.1: PORTCULLIS_CONFIG is honoured only outside sshd. */
 export function resolveConfigPath(option: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
   if (option !== undefined) return option;
   const fromEnv = env.PORTCULLIS_CONFIG;

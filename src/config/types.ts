@@ -84,7 +84,7 @@ export interface ServerConfig {
   readonly maxAuthFailures: number;
   readonly lockoutSeconds: number;
   readonly env: ReadonlyMap<string, string>;
-  /** Trust the `-c` line as the operator's forced line in form A+B (CONTRACT §2.1). */
+  /** Trust the `-c` line as the operator's forced line in form A+B (docs/protocol.md §2.1). */
   readonly forcedLine: boolean;
 }
 

@@ -4,7 +4,7 @@ const O_CLOEXEC = 0o2000000;
 let closed = false;
 
 /**
- * Closes every descriptor above 2 that a child would inherit (CONTRACT §7.1): those that
+ * Closes every descriptor above 2 that a child would inherit (docs/protocol.md §7.1): those that
  * reached us without close-on-exec, from a login wrapper, say. Node's spawn passes them to
  * every child, and Node offers no fcntl. Node's and libuv's own descriptors all carry
  * O_CLOEXEC, so a descriptor without it is one we inherited and never use. Once per process.

@@ -2,7 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { errorCode } from '../errors.js';
 
 /**
- * How an action is started (CONTRACT §7.1, ADR 0017): `/bin/sh` leads the new process group,
+ * How an action is started (docs/protocol.md §7.1, ADR 0017): `/bin/sh` leads the new process group,
  * forks a guard into that group, then execs the action in its own place (same pid, so the
  * exit status and signals are the action's own). The guard ignores the stop signals and
  * blocks on descriptor 3, whose other end only Portcullis holds and never writes to: if
@@ -32,7 +32,7 @@ export function launcherArgs(file: string, args: readonly string[], env: Readonl
 /**
  * What spawn would have said about a program that cannot be executed: through the launcher,
  * a failed exec is only the shell's exit status 126/127, and the answer must stay
- * `exec_failed` (CONTRACT §7.4). Null when the file is an executable regular file.
+ * `exec_failed` (docs/protocol.md §7.4). Null when the file is an executable regular file.
  */
 export function notExecutable(file: string): string | null {
   try {

@@ -5,7 +5,7 @@ const NOTHING = Buffer.alloc(0);
 
 /**
  * Asks, right before a child starts, whether the client can still receive the answer
- * (CONTRACT §7.3): a connection lost mid-upload looks like EOF on stdin. Returns why the
+ * (docs/protocol.md §7.3): a connection lost mid-upload looks like EOF on stdin. Returns why the
  * client is gone, or null. Two signs, because Node has no poll(2) (ADR 0017):
  * - the parent is no longer the sshd that started us: when the session's sshd exits we are
  *   re-parented. This is the sign that works when sshd hands us pipes (OpenSSH on Linux).

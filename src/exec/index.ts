@@ -1,4 +1,4 @@
-/** Execution stage (CONTRACT §7.1, §7.3): a plan in, how it ended out. */
+/** Execution stage (docs/protocol.md §7.1, §7.3): a plan in, how it ended out. */
 export { runAction, type ExecOptions, type ExecResult } from './run-action.js';
 export { readBoundedStdin, type StdinResult } from './read-stdin.js';
 export type { CapturedStream } from './_capture.js';

@@ -8,7 +8,7 @@ export type StdinResult =
   | { readonly kind: 'aborted' };
 
 /**
- * Reads the caller's stdin to EOF before anything runs (CONTRACT §7.3), stopping at the
+ * Reads the caller's stdin to EOF before anything runs (docs/protocol.md §7.3), stopping at the
  * first byte past `maxBytes`, at the deadline, or on abort.
  */
 export function readBoundedStdin(stream: Readable, maxBytes: number, timeoutMs: number, abort: AbortWatch): Promise<StdinResult> {

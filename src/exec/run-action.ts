@@ -26,7 +26,7 @@ export interface ExecOptions {
   readonly killGraceMs: number;
   /** Aborted on SIGHUP/SIGTERM/SIGINT or when the client is gone. */
   readonly abort: AbortWatch;
-  /** Asked right before the child starts: why the client is gone, or null (CONTRACT §7.3). */
+  /** Asked right before the child starts: why the client is gone, or null (docs/protocol.md §7.3). */
   readonly clientGone?: () => string | null;
 }
 
@@ -34,7 +34,7 @@ export interface ExecOptions {
 const PIPE_DRAIN_MS = 100;
 
 /**
- * Runs a plan (CONTRACT §7.1): no shell reads the arguments, its own process group, the exact environment, a
+ * Runs a plan (docs/protocol.md §7.1): no shell reads the arguments, its own process group, the exact environment, a
  * timeout (SIGTERM to the group, SIGKILL after the grace), output caps, and whatever the
  * main process leaves in its group killed as soon as it exits.
  */

@@ -2,7 +2,7 @@ import { nodeCrypto } from '../builtins.js';
 import type { Failure } from '../errors.js';
 
 /**
- * `+stdin_sha256` (CONTRACT §7.3): the bytes read must have exactly this SHA-256, or nothing
+ * `+stdin_sha256` (docs/protocol.md §7.3): the bytes read must have exactly this SHA-256, or nothing
  * runs. `expected` is lowercase hex (the grammar checked and lowercased it).
  */
 export function checkStdinHash(expected: string, data: Buffer): Failure | null {

@@ -8,7 +8,7 @@ export const UNTRUSTED_FORCED_LINE = 'forced line holds options but server.force
 
 /**
  * The options a request is served at, once the config named before `-c` is loaded
- * (CONTRACT §2.1 forced-line trust, ADR 0014). `trusted` is that config's
+ * (docs/protocol.md §2.1 forced-line trust, ADR 0014). `trusted` is that config's
  * `server.forced_line`: without it, a `-c` line with options beside SSH_ORIGINAL_COMMAND
  * may be a client's own text, so it is refused and none of it applies, --diagnostic
  * included. With it, the line's options win, and its --diagnostic counts even when

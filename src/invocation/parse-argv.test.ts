@@ -7,7 +7,7 @@ const serve = (invocation: Invocation) => {
   return invocation as Extract<Invocation, { mode: 'serve' }>;
 };
 
-describe('parseInvocation: the three forms of CONTRACT §2.1', () => {
+describe('parseInvocation: the three forms of docs/protocol.md §2.1', () => {
   it('form A: options in argv, the request in SSH_ORIGINAL_COMMAND', () => {
     const r = serve(parseInvocation(['--level', 'ops', '--identity=ci', '--tags', 'web,db'], { SSH_ORIGINAL_COMMAND: 'app run' }));
     assert.equal(r.request, 'app run');
@@ -90,7 +90,7 @@ describe('parseInvocation: refusals are bad-options (service_unavailable)', () =
   });
 });
 
-describe('applyForcedLine: forced-line trust (CONTRACT §2.1)', () => {
+describe('applyForcedLine: forced-line trust (docs/protocol.md §2.1)', () => {
   const invocation = (argv: string[]) => serve(parseInvocation(argv, { SSH_ORIGINAL_COMMAND: 'app deploy' }));
   it('applies nothing of an untrusted line, --diagnostic included, and says why', () => {
     const r = invocation(['--level', 'read', '-c', 'x --level admin --identity forged --diagnostic']);

@@ -1,7 +1,7 @@
 import type { Level } from '../errors.js';
 import { isIdentifier } from '../request/index.js';
 
-/** Options of serve mode; they come only from the operator's argv (CONTRACT §2.1). */
+/** Options of serve mode; they come only from the operator's argv (docs/protocol.md §2.1). */
 export interface ServeOptions {
   readonly config: string | undefined;
   readonly level: Level;
@@ -12,7 +12,7 @@ export interface ServeOptions {
 
 /**
  * The `-c` line of form A+B when it holds more than the program name: parsed here, but
- * applied only once the config named before `-c` trusts it (CONTRACT §2.1, ADR 0014).
+ * applied only once the config named before `-c` trusts it (docs/protocol.md §2.1, ADR 0014).
  */
 export interface ForcedLine {
   /** The line's options over those before `-c`; null when the line has a bad option. */

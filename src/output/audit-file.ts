@@ -7,7 +7,7 @@ import { adoptDirectoryOwner, checkDirectoryChain, modeText, runningAsRoot } fro
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Opens the audit log by CONTRACT §8's rule: never through a symlink, created if missing
+ * Opens the audit log by docs/protocol.md §8's rule: never through a symlink, created if missing
  * (as root: with its directory's owner and group), then checked on the open descriptor and
  * its directory chain (§4.6). Returns the descriptor, or every reason it is unusable.
  */

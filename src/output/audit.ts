@@ -5,7 +5,7 @@ import { jsonLine } from './json-line.js';
 import { syslogError } from './syslog.js';
 import { isoTimestamp } from './timestamp.js';
 
-/** Who asked for what: the fields shared by a request's decision and outcome records (CONTRACT §8). */
+/** Who asked for what: the fields shared by a request's decision and outcome records (docs/protocol.md §8). */
 export interface AuditSubject {
   request_id: string;
   pid: number;
@@ -60,7 +60,7 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
 export class AuditLog {
   private constructor(private readonly fd: number) {}
 
-  /** CONTRACT §8's open-and-check rule; a refusal's trace goes to syslog, since the log cannot take it. */
+  /** docs/protocol.md §8's open-and-check rule; a refusal's trace goes to syslog, since the log cannot take it. */
   static open(path: string): { log: AuditLog } | { error: string } {
     const opened = openAuditFile(path);
     if ('error' in opened) {

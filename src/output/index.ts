@@ -1,3 +1,3 @@
-/** Response and audit stage (CONTRACT §7.2, §8). */
+/** Response and audit stage (docs/protocol.md §7.2, §8). */
 export { TIMEOUT_FAILURE, errorResponse, executedResponse, successResponse, responseLine, stderrLine, encodeOutput, type Response } from './response.js';
 export { AuditLog, capForLog, type AuditSubject, type DecisionFields, type OutcomeFields } from './audit.js';

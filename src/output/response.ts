@@ -3,7 +3,7 @@ import type { Failure } from '../errors.js';
 import { jsonLine } from './json-line.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
-/** Fields every response carries (CONTRACT §7.2). */
+/** Fields every response carries (docs/protocol.md §7.2). */
 interface Envelope {
   v: 1;
   request_id: string;
@@ -31,7 +31,7 @@ export function errorResponse(requestId: string, failure: Failure, where: { doma
 
 /**
  * The detail of a proof refusal stays in the audit log even under --diagnostic: it tells a
- * configured credential from an invented one, and names callers (CONTRACT §5 step 4).
+ * configured credential from an invented one, and names callers (docs/protocol.md §5 step 4).
  */
 function auditOnlyDetail(failure: Failure): boolean {
   return failure.code === 'auth_failed' || failure.code === 'locked_out';
@@ -71,7 +71,7 @@ export function successResponse(requestId: string, fields: Record<string, unknow
 }
 
 /**
- * Lossless output (CONTRACT §7.1): valid UTF-8 as text, anything else as base64. A cut at
+ * Lossless output (docs/protocol.md §7.1): valid UTF-8 as text, anything else as base64. A cut at
  * the cap that splits a character is trimmed back to the last whole one first. Text that
  * JSON would escape into more characters than base64 takes is sent as base64 too (ADR
  * 0010), so an answer never grows past 4/3 of the cap: 64 MiB of control bytes would

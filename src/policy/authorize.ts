@@ -22,13 +22,13 @@ export function tagsMatch(action: ActionConfig, caller: Caller): boolean {
   return action.tags.length === 0 || action.tags.some((tag) => caller.tags.includes(tag));
 }
 
-/** Visible = the caller may run it (CONTRACT §6); help and list show nothing else. */
+/** Visible = the caller may run it (docs/protocol.md §6); help and list show nothing else. */
 export function isVisible(action: ActionConfig, caller: Caller): boolean {
   return tagsMatch(action, caller) && levelAtLeast(caller.level, action.level);
 }
 
 /**
- * Finds the action a caller asked for (CONTRACT §6). Hidden domains and actions get
+ * Finds the action a caller asked for (docs/protocol.md §6). Hidden domains and actions get
  * exactly the answer a name that is not configured gets, so tags leak nothing.
  */
 export function authorize(config: Config, domainName: string, actionName: string, caller: Caller): Result<ActionConfig> {

@@ -31,7 +31,7 @@ export interface DomainDescription {
 }
 
 /**
- * `help [domain [action]]` (CONTRACT §6, §7.2): visible actions only; a domain with no
+ * `help [domain [action]]` (docs/protocol.md §6, §7.2): visible actions only; a domain with no
  * visible action answers exactly like one that is not configured.
  */
 export function describeVisible(config: Config, caller: Caller, domainName: string | null, actionName: string | null): Result<DomainDescription[]> {

@@ -1,4 +1,4 @@
-/** Policy stage (CONTRACT §6, §4.5): who may run what, with which values, as which argv. */
+/** Policy stage (docs/protocol.md §6, §4.5): who may run what, with which values, as which argv. */
 export { authorize, isVisible, maxLevel, type Caller } from './authorize.js';
 export { validateArgs, resolveUnderRoot, type ArgValues } from './validate-args.js';
 export { planExecution, type ExecPlan, type PlanContext } from './plan.js';

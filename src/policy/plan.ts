@@ -22,7 +22,7 @@ export interface PlanContext {
 }
 
 /**
- * Builds argv and env (CONTRACT §4.4, §7.1): placeholders are replaced as-is, with no
+ * Builds argv and env (docs/config.md, §7.1): placeholders are replaced as-is, with no
  * splitting or quoting; an element or env entry naming an absent optional argument is
  * dropped; the environment is exactly server.env + action.env + PORTCULLIS_*.
  */

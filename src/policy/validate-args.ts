@@ -8,8 +8,7 @@ import type { RequestArg } from '../request/index.js';
 export type ArgValues = ReadonlyMap<string, string>;
 
 /**
- * Checks the request's key=value pairs against the action's declared arguments (CONTRACT
- * §4.5). Runs only after authorization. Every defect is `bad_argument` naming the argument.
+ * Checks the request's key=value pairs against the action's declared arguments (docs/config.md "Arguments"). Runs only after authorization. Every defect is `bad_argument` naming the argument.
  */
 export function validateArgs(action: ActionConfig, args: readonly RequestArg[]): Result<ArgValues> {
   const values = new Map<string, string>();
@@ -79,7 +78,7 @@ export function resolveUnderRoot(root: string, relative: string, mustExist: bool
     return { error: 'leads outside its root' };
   }
   // SECURITY: the program gets the path that was checked, not the text that was joined: a
-  // symlink swapped in after the check is not followed again (CONTRACT §4.5). The part not
+  // symlink swapped in after the check is not followed again (docs/config.md "Arguments"). The part not
   // yet existing (`rest`) has no symlink to follow.
   const rest = joined.slice(existing.length);
   return { value: rest === '' ? real : `${real === '/' ? '' : real}${rest}` };

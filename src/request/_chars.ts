@@ -1,4 +1,4 @@
-/** Character classes of the request grammar (CONTRACT §3.1, §3.2). */
+/** Character classes of the request grammar (docs/protocol.md §3.1, §3.2). */
 
 const BARE_PUNCTUATION = new Set(['-', '_', '.', ',', ':', '/', '@', '%', '+', '=', '^', '~', '#']);
 // Built on first use: V8 resolves each \p{…} through ICU when the RegExp is created

@@ -1,4 +1,4 @@
-/** Request grammar stage (CONTRACT §3): raw request text in, ParsedRequest or bad_request out. */
+/** Request grammar stage (docs/protocol.md §3): raw request text in, ParsedRequest or bad_request out. */
 export {
   BUILTIN_NAMES,
   IDENTIFIER,

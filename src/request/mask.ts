@@ -1,6 +1,6 @@
 /**
  * The raw request as the audit log may hold it after a grammar error: the value of every
- * `+proof=` word replaced by `***` (CONTRACT §8). The text failed to parse, so words cannot
+ * `+proof=` word replaced by `***` (docs/protocol.md §8). The text failed to parse, so words cannot
  * be trusted: quoting can hide the field name (`'+proof'=…`). So every run of 64 hex
  * digits, the only shape a valid proof has, is masked as well.
  */

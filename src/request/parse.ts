@@ -5,7 +5,7 @@ const MAX_ARGUMENTS = 32;
 const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
 export type ProofFieldName = (typeof PROOF_FIELD_NAMES)[number];
 export type ProofFields = Partial<Record<ProofFieldName, string>>;
-/** A proof field that binds the caller's stdin (CONTRACT §7.3); it needs no credential. */
+/** A proof field that binds the caller's stdin (docs/protocol.md §7.3); it needs no credential. */
 const STDIN_SHA256_FIELD = 'stdin_sha256';
 
 export const BUILTIN_NAMES = ['help', 'list', 'whoami'] as const;
@@ -29,7 +29,7 @@ export interface RequestArg {
 export interface ParsedRequest {
   /** Null when the request carries no credential `+field` words. */
   readonly proofFields: ProofFields | null;
-  /** `+stdin_sha256`, lowercased: the SHA-256 the caller's stdin must have (CONTRACT §7.3). */
+  /** `+stdin_sha256`, lowercased: the SHA-256 the caller's stdin must have (docs/protocol.md §7.3). */
   readonly stdinSha256: string | null;
   /** The domain, or the built-in's name. */
   readonly domain: string;
@@ -37,12 +37,12 @@ export interface ParsedRequest {
   readonly action: string | null;
   /** In request order; duplicates are kept so that policy can name them. */
   readonly args: readonly RequestArg[];
-  /** The exact text from the domain word to the end: what a proof signs (CONTRACT §3.3). */
+  /** The exact text from the domain word to the end: what a proof signs (docs/protocol.md §3.3). */
   readonly commandText: string;
   readonly builtin: BuiltinCall | null;
 }
 
-/** Domains, actions, argument keys, tokens and tags (CONTRACT §3.3). */
+/** Domains, actions, argument keys, tokens and tags (docs/protocol.md §3.3). */
 export const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
 
 export function isIdentifier(text: string): boolean {
@@ -53,11 +53,11 @@ export function isBuiltinName(name: string): name is BuiltinName {
   return (BUILTIN_NAMES as readonly string[]).includes(name);
 }
 
-/** The hint for a connection that sent no command (CONTRACT §2.1). */
+/** The hint for a connection that sent no command (docs/protocol.md §2.1). */
 export const NO_COMMAND_HINT = 'no command given; try: ssh <host> help';
 
 /**
- * Parses a request (CONTRACT §3). Never throws; every refusal is `bad_request` with the
+ * Parses a request (docs/protocol.md §3). Never throws; every refusal is `bad_request` with the
  * 1-based column of the offending character, except an empty request, which has none.
  */
 export function parseRequest(request: string, maxBytes: number): Result<ParsedRequest> {

@@ -45,7 +45,7 @@ function check(config: string): { ok: boolean; errors: Array<{ path: string; mes
 /** check's errors about one config key (the attack host has one action whose program is missing). */
 const errorsAt = (config: string, path: string): string[] => check(config).errors.filter((e) => e.path === path).map((e) => e.message);
 
-describe('attack catalog: the audit log is opened and checked by CONTRACT §8', () => {
+describe('attack catalog: the audit log is opened and checked by docs/protocol.md §8', () => {
   it('OUT-019 refuses a symlinked audit log and writes nothing through it', async () => {
     const host = makeAttackHost();
     const target = join(host.dir, 'elsewhere.jsonl');
@@ -141,7 +141,7 @@ describe('attack catalog: the audit log is opened and checked by CONTRACT §8', 
   });
 });
 
-describe('attack catalog: SSH_USER_AUTH is read bounded (CONTRACT §5, §8 key)', () => {
+describe('attack catalog: SSH_USER_AUTH is read bounded (docs/protocol.md §5, §8 key)', () => {
   /** Runs the bundle under a 1.5 GB address-space limit, so an unbounded read fails fast instead of filling the host. */
   function serveWithAuthInfo(host: AttackHost, authInfo: string): Promise<SshResult> {
     const env = { PATH: '/usr/local/bin:/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app status', SSH_USER_AUTH: authInfo };
@@ -183,7 +183,7 @@ describe('attack catalog: SSH_USER_AUTH is read bounded (CONTRACT §5, §8 key)'
   });
 });
 
-describe('attack catalog: a compiled form is never wider than the config (CONTRACT §4.6)', () => {
+describe('attack catalog: a compiled form is never wider than the config (docs/config.md "File permissions")', () => {
   /** check --compile, then rewrites the compiled form's `status ok`, keeping its mode. */
   function compileAndTamper(host: AttackHost): string {
     spawnSync(BUNDLE, ['check', '--config', host.config, '--compile'], { stdio: 'ignore' });

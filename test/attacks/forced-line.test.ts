@@ -5,7 +5,7 @@ import { assertOutcome, ran, refused } from '../../testkit/attack-rows.js';
 import { serveOnce } from '../../testkit/serve-once.js';
 import { UNTRUSTED_FORCED_LINE } from '../../src/invocation/index.js';
 
-// Forced-line trust (CONTRACT §2.1, ADR 0014), served in-process: a client that can set
+// Forced-line trust (docs/protocol.md §2.1, ADR 0014), served in-process: a client that can set
 // SSH_ORIGINAL_COMMAND itself (form B with a lax AcceptEnv/SetEnv) also writes the -c line.
 
 const UNDER_SSHD = { SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' };
