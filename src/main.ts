@@ -6,6 +6,7 @@ import { assertNever } from './errors.js';
 import { ProcessAbort, clientPresence, type AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
 import { StdioWriter } from './output/stdio-writer.js';
+import { syslogSocket, syslogWriter } from './output/syslog.js';
 import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
           writeStdout(text);
         },
         writeStderr,
+        syslog: syslog(),
       });
     default:
       return assertNever(invocation);
@@ -80,6 +82,8 @@ function releaseSignals(): void {
   onStopSignal = null;
 }
 
+const syslog = () => syslogWriter(syslogSocket(process.env));
+
 const output = new StdioWriter({ out: 1, err: 2 }, (channel) => (channel === 'out' ? process.stdout : process.stderr));
 const writeStdout = (text: string): void => output.write('out', text);
 const writeStderr = (text: string): void => output.write('err', text);
@@ -96,6 +100,7 @@ async function exitWhenFlushed(status: number): Promise<never> {
  * this answer (a queued tail is lost only when a descriptor was left non-blocking).
  */
 function failHard(): void {
+  syslog()('service_unavailable: internal error outside a request');
   if (!answered) {
     answered = true;
     writeStdout('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');

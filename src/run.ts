@@ -24,6 +24,8 @@ export interface ServeIO {
   readonly clientGone?: () => string | null;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /** The operator's trace of a refusal the audit log could not take (docs/protocol.md §2.1). */
+  syslog(line: string): void;
 }
 
 /**
@@ -33,7 +35,9 @@ export interface ServeIO {
 export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'bad-options' }>, io: ServeIO): Promise<number> {
   const requestId = nodeCrypto().randomUUID();
   // Failures before the audit log is open cannot be audited (ADR 0002).
-  if (invocation.mode === 'bad-options') return unavailable(io, requestId, `options: ${invocation.detail}`, invocation.diagnostic);
+  if (invocation.mode === 'bad-options') {
+    return unaudited(io, requestId, `options: ${invocation.detail}`, invocation.diagnostic, 'not chosen (bad options)');
+  }
   const { options, request } = invocation;
   // The config named before -c decides whether the -c line is trusted (docs/protocol.md §2.1).
   const opened = openServing(io, requestId, options);
@@ -57,12 +61,13 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
 
 /** The config and its audit log for these options, or the exit status of the refusal. */
 function openServing(io: ServeIO, requestId: string, options: ServeOptions): { config: Config; log: AuditLog } | number {
-  const loaded = loadServingConfig(resolveConfigPath(options.config, io.env));
+  const configPath = resolveConfigPath(options.config, io.env);
+  const loaded = loadServingConfig(configPath);
   if (!loaded.ok) {
-    return unavailable(io, requestId, `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, options.diagnostic);
+    return unaudited(io, requestId, `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, options.diagnostic, configPath);
   }
   const opened = AuditLog.open(loaded.config.server.auditLog);
-  if ('error' in opened) return unavailable(io, requestId, opened.error, options.diagnostic);
+  if ('error' in opened) return unaudited(io, requestId, opened.error, options.diagnostic, configPath);
   return { config: loaded.config, log: opened.log };
 }
 
@@ -80,6 +85,15 @@ async function runSession(session: RequestSession, log: AuditLog, work: () => nu
 function loadServingConfig(path: string): LoadResult {
   const compiled = loadCompiledConfig(path);
   return compiled !== null ? { ok: true, config: compiled, warnings: [] } : loadCold().loadConfig(path);
+}
+
+/**
+ * Answers service_unavailable for a failure the audit log did not record: its detail goes to
+ * syslog with the account and the config path, so the server is never silent (docs/protocol.md §2.1).
+ */
+function unaudited(io: ServeIO, requestId: string, detail: string, diagnostic: boolean, configPath: string): number {
+  io.syslog(`service_unavailable: ${capForLog(detail, 600)} (account ${io.user}, config ${configPath}, request ${requestId})`);
+  return unavailable(io, requestId, detail, diagnostic);
 }
 
 /** Answers service_unavailable; the detail reaches the client only under --diagnostic. */
@@ -315,14 +329,20 @@ class RequestSession {
     });
   }
 
+  private get configPath(): string {
+    return resolveConfigPath(this.options.config, this.io.env);
+  }
+
   private auditUnavailable(): number {
-    return unavailable(this.io, this.requestId, 'the audit decision record could not be written', this.options.diagnostic);
+    return unaudited(this.io, this.requestId, 'the audit decision record could not be written', this.options.diagnostic, this.configPath);
   }
 
   /** Anything thrown is a bug: answer service_unavailable, never with a stack trace. */
   internalError(error: unknown): number {
     const detail = `internal error: ${error instanceof Error ? error.message : 'unknown'}`;
-    if (!this.decided) this.decide('deny', serviceUnavailable(detail).error);
+    // After the decision, the outcome record that would carry the detail is never written.
+    const audited = !this.decided && this.decide('deny', serviceUnavailable(detail).error);
+    if (!audited) return unaudited(this.io, this.requestId, detail, this.options.diagnostic, this.configPath);
     return unavailable(this.io, this.requestId, detail, this.options.diagnostic);
   }
 }

@@ -11,6 +11,8 @@ export interface ServeOnceOptions {
   readonly stdinStream?: () => Readable;
   /** Stands for SIGHUP/SIGTERM/SIGINT or a lost client (main.ts's watch). */
   readonly abort?: AbortSignal;
+  /** Receives the syslog lines of the request (the bundle's real path is tested through logger). */
+  readonly syslog?: string[];
 }
 
 /**
@@ -33,6 +35,7 @@ export async function serveOnce(configPath: string, request: string | null, opti
     abort: options.abort ?? new AbortController().signal,
     writeStdout: (text) => (stdout += text),
     writeStderr: (text) => (stderr += text),
+    syslog: (line) => options.syslog?.push(line),
   });
   return { status, stdout, stderr, json: parseSingleJsonLine(stdout) };
 }

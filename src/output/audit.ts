@@ -2,7 +2,6 @@ import { closeSync, writeSync } from 'node:fs';
 import { type Decision, type ErrorCode, type Level } from '../errors.js';
 import { openAuditFile } from './audit-file.js';
 import { jsonLine } from './json-line.js';
-import { syslogError } from './syslog.js';
 import { isoTimestamp } from './timestamp.js';
 
 /** Who asked for what: the fields shared by a request's decision and outcome records (docs/protocol.md §8). */
@@ -60,14 +59,10 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
 export class AuditLog {
   private constructor(private readonly fd: number) {}
 
-  /** docs/protocol.md §8's open-and-check rule; a refusal's trace goes to syslog, since the log cannot take it. */
+  /** docs/protocol.md §8's open-and-check rule; the caller traces a refusal to syslog. */
   static open(path: string): { log: AuditLog } | { error: string } {
     const opened = openAuditFile(path);
-    if ('error' in opened) {
-      syslogError(`service_unavailable: ${opened.error}`);
-      return opened;
-    }
-    return { log: new AuditLog(opened.fd) };
+    return 'error' in opened ? opened : { log: new AuditLog(opened.fd) };
   }
 
   /** Appends one record; false when it could not be written whole. */
