@@ -2,6 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyForcedLine, parseInvocation, UNTRUSTED_FORCED_LINE, type Invocation } from './index.js';
 
+const SSHD = { SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' };
+
 const serve = (invocation: Invocation) => {
   assert.equal(invocation.mode, 'serve', JSON.stringify(invocation));
   return invocation as Extract<Invocation, { mode: 'serve' }>;
@@ -9,7 +11,7 @@ const serve = (invocation: Invocation) => {
 
 describe('parseInvocation: the three forms of docs/protocol.md §2.1', () => {
   it('form A: options in argv, the request in SSH_ORIGINAL_COMMAND', () => {
-    const r = serve(parseInvocation(['--level', 'ops', '--identity=ci', '--tags', 'web,db'], { SSH_ORIGINAL_COMMAND: 'app run' }));
+    const r = serve(parseInvocation(['--level', 'ops', '--identity=ci', '--tags', 'web,db'], { ...SSHD, SSH_ORIGINAL_COMMAND: 'app run' }));
     assert.equal(r.request, 'app run');
     assert.deepEqual({ ...r.options }, { config: undefined, level: 'ops', identity: 'ci', tags: ['web', 'db'], diagnostic: false });
   });
@@ -38,7 +40,7 @@ describe('parseInvocation: the three forms of docs/protocol.md §2.1', () => {
     assert.equal(r.request, 'app deploy');
   });
   it('forms A+B: the forced line keeps the options before -c that it does not name', () => {
-    const r = serve(parseInvocation(['--config', '/etc/x.toml', '--tags', 'web', '-c', 'portcullis --level ops'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    const r = serve(parseInvocation(['--config', '/etc/x.toml', '--tags', 'web', '-c', 'portcullis --level ops'], { ...SSHD, SSH_ORIGINAL_COMMAND: 'help' }));
     assert.deepEqual({ ...r.forcedLine?.options }, { config: '/etc/x.toml', level: 'ops', identity: undefined, tags: ['web'], diagnostic: false });
   });
   it('forms A+B with no client command: no request, and none of the forced line applies', () => {
@@ -47,6 +49,14 @@ describe('parseInvocation: the three forms of docs/protocol.md §2.1', () => {
     assert.equal(r.options.level, 'read');
   });
   it('no request at all: request null', () => assert.equal(serve(parseInvocation([], {})).request, null));
+  it('outside sshd the details are always shown; under sshd only with --diagnostic', () => {
+    assert.equal(serve(parseInvocation(['-c', 'help'], {})).options.diagnostic, true);
+    assert.equal(serve(parseInvocation(['-c', 'help'], SSHD)).options.diagnostic, false);
+    const bad = parseInvocation(['--level', 'root'], {});
+    assert.ok(bad.mode === 'bad-options' && bad.diagnostic);
+    const forced = serve(parseInvocation(['-c', 'portcullis --level ops'], { SSH_ORIGINAL_COMMAND: 'help' }));
+    assert.equal(forced.forcedLine?.options?.diagnostic, true);
+  });
 });
 
 describe('parseInvocation: refusals are bad-options (service_unavailable)', () => {
@@ -72,7 +82,7 @@ describe('parseInvocation: refusals are bad-options (service_unavailable)', () =
   });
   it('never takes --diagnostic from the -c string when the options before it are bad', () => {
     for (const line of ['--diagnostic', 'x --diagnostic']) {
-      const r = parseInvocation(['--bogus', '-c', line], { SSH_ORIGINAL_COMMAND: 'help' });
+      const r = parseInvocation(['--bogus', '-c', line], { ...SSHD, SSH_ORIGINAL_COMMAND: 'help' });
       assert.ok(r.mode === 'bad-options' && !r.diagnostic, line);
     }
   });
@@ -91,7 +101,7 @@ describe('parseInvocation: refusals are bad-options (service_unavailable)', () =
 });
 
 describe('applyForcedLine: forced-line trust (docs/protocol.md §2.1)', () => {
-  const invocation = (argv: string[]) => serve(parseInvocation(argv, { SSH_ORIGINAL_COMMAND: 'app deploy' }));
+  const invocation = (argv: string[]) => serve(parseInvocation(argv, { ...SSHD, SSH_ORIGINAL_COMMAND: 'app deploy' }));
   it('applies nothing of an untrusted line, --diagnostic included, and says why', () => {
     const r = invocation(['--level', 'read', '-c', 'x --level admin --identity forged --diagnostic']);
     const verdict = applyForcedLine(r.options, r.forcedLine, false);

@@ -37,6 +37,23 @@ const VALUE_OPTIONS = new Set(['--config', '--level', '--identity', '--tags']);
  * request is only ever SSH_ORIGINAL_COMMAND or the string after a final `-c`.
  */
 export function parseInvocation(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, selfPath = 'portcullis'): Invocation {
+  const invocation = parseArgv(argv, env, selfPath);
+  return env.SSH_CONNECTION === undefined ? withDetailsShown(invocation) : invocation;
+}
+
+/** Outside sshd the one reading the answer is the operator: details are always shown (docs/protocol.md §2). */
+function withDetailsShown(invocation: Invocation): Invocation {
+  if (invocation.mode === 'bad-options') return { ...invocation, diagnostic: true };
+  if (invocation.mode !== 'serve') return invocation;
+  const line = invocation.forcedLine;
+  return {
+    ...invocation,
+    options: { ...invocation.options, diagnostic: true },
+    forcedLine: line === null ? null : { ...line, diagnostic: true, options: line.options === null ? null : { ...line.options, diagnostic: true } },
+  };
+}
+
+function parseArgv(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, selfPath: string): Invocation {
   const first = argv[0];
   if (first === 'check' || first === 'sign' || first === 'unlock') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };

@@ -89,7 +89,9 @@ describe('attack catalog: CFG (configuration and setup), served in-process', () 
     it(`${id} ${attack}`, { skip: needsRoot.has(id) && process.getuid?.() !== 0 ? 'needs root to chown' : false }, async () => {
       const host = makeAttackHost();
       const { config, options } = setup(host);
-      const result = await serveOnce(config, 'app status', options);
+      // Under sshd: outside it the details are shown to the operator on purpose.
+      const underSshd = { ...options, argv: ['--config', config, ...(options?.argv ?? ['--level', 'read'])], env: { SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22', ...options?.env } };
+      const result = await serveOnce(config, 'app status', underSshd);
       assertOutcome(result, refused('service_unavailable'));
       assert.equal(result.json?.error?.message, 'service unavailable');
       assert.equal(result.json?.error?.detail, undefined);

@@ -143,6 +143,8 @@ describe('attack catalog: OUT (answers and audit log forging)', () => {
 
   it('OUT-016 turns a bug inside the pipeline into service_unavailable: one line, no stack trace, a decision record', async () => {
     const result = await serveOnce(host.config, 'app upload', {
+      argv: ['--config', host.config],
+      env: { SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' },
       stdinStream: () => {
         throw new Error('simulated bug');
       },
