@@ -6,18 +6,17 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { DEMO_DIR, prepareDemoDir, removeDemoDir } from '../testkit/demo-dir.js';
+import { join } from 'node:path';
+import { prepareDemoDir, removeDemoDir, type DemoDir } from '../testkit/demo-dir.js';
 import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { BUNDLE, SshdHarness, type SshResult } from '../testkit/sshd.js';
 import { ensureSshd } from './ensure-sshd.js';
-
-const CONFIG = resolve(__dirname, '..', '..', 'config', 'demo.toml');
 
 /** What the throwaway account runs: copies it can reach wherever the checkout sits. */
 interface Served {
   readonly bundle: string;
   readonly config: string;
+  readonly demo: DemoDir;
 }
 
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
@@ -39,18 +38,18 @@ function createServiceAccount(account: string, shellDir: string, served: Served)
   const wrapper = join(shellDir, 'portcullis-shell');
   writeFileSync(wrapper, `#!/bin/sh\nexec ${served.bundle} --config ${served.config} "$@"\n`, { mode: 0o755 });
   // '*' rather than a locked '!' password: sshd without PAM refuses locked accounts, even for keys.
-  execFileSync('useradd', ['--no-create-home', '--home-dir', DEMO_DIR, '--shell', wrapper, '--password', '*', account]);
+  execFileSync('useradd', ['--no-create-home', '--home-dir', served.demo.dir, '--shell', wrapper, '--password', '*', account]);
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('the demo needs root: it runs sshd and creates a throwaway service account');
+  if (process.getuid?.() !== 0) throw new Error('the demo needs root (sudo npm run demo): it runs its own sshd on loopback and creates a throwaway service account');
   ensureSshd();
-  prepareDemoDir();
+  const demo = prepareDemoDir();
   const account = `pcldemo${randomBytes(2).toString('hex')}`;
   const shellDir = mkdtempSync(join(tmpdir(), 'portcullis-demo-shell-'));
   chmodSync(shellDir, 0o755);
-  const served: Served = { bundle: reachableBundle(shellDir), config: join(shellDir, 'demo.toml') };
-  copyFileSync(CONFIG, served.config);
+  const served: Served = { bundle: reachableBundle(shellDir), config: join(shellDir, 'demo.toml'), demo };
+  copyFileSync(demo.config, served.config);
   chmodSync(served.config, 0o644);
   createServiceAccount(account, shellDir, served);
   try {
@@ -58,6 +57,7 @@ async function main(): Promise<void> {
   } finally {
     execFileSync('userdel', [account]);
     rmSync(shellDir, { recursive: true, force: true });
+    removeDemoDir(demo);
   }
 }
 
@@ -67,7 +67,7 @@ async function runDemo(account: string, served: Served): Promise<void> {
   console.log(bold('$ portcullis check --config config/demo.toml --compile'));
   console.log(checked.replace(/^/gm, '  ').trimEnd());
   // After check, which runs as root and may create the audit log: the account appends to it.
-  execFileSync('chown', ['-R', `${account}:${account}`, DEMO_DIR]);
+  execFileSync('chown', ['-R', `${account}:${account}`, served.demo.dir]);
   const command = (options: string): string => `restrict,command="${served.bundle} ${options}"`;
   const sshd = await SshdHarness.start([
     { name: 'reader', options: command('--level read --identity demo-reader'), user: account },
@@ -75,9 +75,9 @@ async function runDemo(account: string, served: Served): Promise<void> {
   ]);
   try {
     console.log(bold(`Portcullis demo: sshd on 127.0.0.1:${sshd.port} serving config/demo.toml to account ${account}`));
-    console.log(`  login shell: portcullis --config ${served.config}; keys: command="portcullis --level … --identity …" (form A+B, forced_line = true)`);
+    console.log(`  login shell: portcullis --config ${served.config}; one key per caller, each with command="portcullis --level … --identity …" (form A+B, forced_line = true)`);
     const call = async (title: string, key: string, request: string | null, stdin?: string): Promise<void> => {
-      const shown = `ssh ${key}@127.0.0.1 ${request === null ? '' : `'${request}'`}${stdin ? ` < settings.toml` : ''}`;
+      const shown = `ssh -i ${key}.key ${account}@127.0.0.1 ${request === null ? '' : `'${request}'`}${stdin ? ` < settings.toml` : ''}`;
       show(title, shown, await sshd.ssh(key, request, stdin === undefined ? {} : { stdin }));
     };
     await call('Discovery: what may this key do?', 'reader', 'list');
@@ -91,23 +91,22 @@ async function runDemo(account: string, served: Served): Promise<void> {
     await call('Stdin as the action\'s input', 'operator', 'app import', 'theme = "dark"\n');
     await call('A timeout: the action sleeps past its 2 s limit', 'operator', 'app migrate seconds=10');
 
-    const signed = execFileSync(BUNDLE, ['sign', '--token', 'deploy-bot', '--secret-file', join(DEMO_DIR, 'deploy-bot.secret'), '--server-id', 'demo-host', 'app deploy channel=canary'], {
+    const signed = execFileSync(BUNDLE, ['sign', '--token', 'deploy-bot', '--secret-file', join(served.demo.dir, 'deploy-bot.secret'), '--server-id', 'demo-host', 'app deploy channel=canary'], {
       encoding: 'utf8',
     }).trim();
     console.log(`\n${bold('▶ A token proof raises the read key to admin for one request')}\n  $ portcullis sign --token deploy-bot --secret-file … 'app deploy channel=canary'\n  ${signed}`);
-    show('The signed request', `ssh reader@127.0.0.1 "$(portcullis sign …)"`, await sshd.ssh('reader', signed));
-    show('The same signed request, replayed', `ssh reader@127.0.0.1 '<the same line again>'`, await sshd.ssh('reader', signed));
+    show('The signed request', `ssh -i reader.key ${account}@127.0.0.1 "$(portcullis sign …)"`, await sshd.ssh('reader', signed));
+    show('The same signed request, replayed', `ssh -i reader.key ${account}@127.0.0.1 '<the same line again>'`, await sshd.ssh('reader', signed));
 
     const noCommand = await sshd.ssh('reader', null, { extraArgs: ['-T'] });
-    show('No command at all', 'ssh reader@127.0.0.1', noCommand);
+    show('No command at all', `ssh -i reader.key ${account}@127.0.0.1`, noCommand);
 
     console.log(`\n${bold('▶ The audit log (last 4 records)')}`);
-    const lines = readFileSync(join(DEMO_DIR, 'audit.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(served.demo.dir, 'audit.jsonl'), 'utf8').trim().split('\n');
     for (const line of lines.slice(-4)) console.log(`  ${line}`);
-    console.log(`\n${lines.length} audit records written to ${DEMO_DIR}/audit.jsonl.`);
+    console.log(`\n${lines.length} audit records written to ${served.demo.dir}/audit.jsonl (removed with the demo).`);
   } finally {
     await sshd.stop();
-    removeDemoDir();
   }
 }
 

@@ -15,14 +15,14 @@ function check(path: string): { status: number | null; report: { ok: boolean; er
 }
 
 describe('the shipped example configs pass portcullis check', () => {
-  it('config/demo.toml, with the files the demo prepares', () => {
-    prepareDemoDir();
+  it('config/demo.toml, with the files the demo prepares in its own directory', () => {
+    const demo = prepareDemoDir();
     try {
-      const { status, report } = check(join(CONFIG_DIR, 'demo.toml'));
+      const { status, report } = check(demo.config);
       assert.deepEqual(report.errors, []);
       assert.equal(status, 0);
     } finally {
-      removeDemoDir();
+      removeDemoDir(demo);
     }
   });
 

@@ -1,18 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
-/** Where config/demo.toml keeps its audit log, state, log files and token secret. */
-export const DEMO_DIR = '/tmp/portcullis-demo';
+/** config/demo.toml as shipped: readable paths that each run replaces with its own directory. */
+export const DEMO_CONFIG = resolve(__dirname, '..', '..', 'config', 'demo.toml');
+const SHIPPED_DIR = '/tmp/portcullis-demo';
 
-/** Creates what config/demo.toml expects, with a fresh random token secret. */
-export function prepareDemoDir(): void {
-  rmSync(DEMO_DIR, { recursive: true, force: true });
-  mkdirSync(join(DEMO_DIR, 'logs'), { recursive: true, mode: 0o700 });
-  writeFileSync(join(DEMO_DIR, 'logs', 'app.log'), 'GET / 200\nGET /health 200\nPOST /login 401\n');
-  writeFileSync(join(DEMO_DIR, 'deploy-bot.secret'), `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+/** A demo's own directory and the config that points into it; two runs never share one. */
+export interface DemoDir {
+  readonly dir: string;
+  readonly config: string;
 }
 
-export function removeDemoDir(): void {
-  rmSync(DEMO_DIR, { recursive: true, force: true });
+/** Creates what config/demo.toml expects in a fresh directory, with a fresh random token secret. */
+export function prepareDemoDir(): DemoDir {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-demo-'));
+  mkdirSync(join(dir, 'logs'), { mode: 0o700 });
+  writeFileSync(join(dir, 'logs', 'app.log'), 'GET / 200\nGET /health 200\nPOST /login 401\n');
+  writeFileSync(join(dir, 'deploy-bot.secret'), `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
+  const config = join(dir, 'demo.toml');
+  writeFileSync(config, readFileSync(DEMO_CONFIG, 'utf8').replaceAll(SHIPPED_DIR, dir), { mode: 0o644 });
+  return { dir, config };
+}
+
+export function removeDemoDir(demo: DemoDir): void {
+  rmSync(demo.dir, { recursive: true, force: true });
 }
