@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { nodeChildProcess } from '../builtins.js';
-import type { ExecPlan } from '../policy/index.js';
+import type { ExecPlan } from './plan.js';
 import { StreamCapture, type CapturedStream } from './_capture.js';
 import { closeInheritedDescriptors } from './_inherited-fds.js';
 import { LAUNCHER, launcherArgs, notExecutable } from './_launcher.js';

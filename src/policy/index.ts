@@ -1,5 +1,5 @@
 /** Policy stage (docs/protocol.md §6, §4.5): who may run what, with which values, as which argv. */
 export { authorize, isVisible, maxLevel, type Caller } from './authorize.js';
 export { validateArgs, resolveUnderRoot, type ArgValues } from './validate-args.js';
-export { planExecution, type ExecPlan, type PlanContext } from './plan.js';
+export { planExecution, type PlanContext } from './plan.js';
 export { describeVisible, listVisible, type DomainDescription } from './discovery.js';

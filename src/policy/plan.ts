@@ -1,17 +1,7 @@
 import type { ActionConfig, Template } from '../config/index.js';
 import type { Level } from '../errors.js';
+import type { ExecPlan } from '../exec/plan.js';
 import type { ArgValues } from './validate-args.js';
-
-/** Everything the execution stage needs, fully substituted. */
-export interface ExecPlan {
-  readonly file: string;
-  readonly args: readonly string[];
-  /** Null prototype; built only from the allowlist below, never from process.env. */
-  readonly env: Readonly<Record<string, string>>;
-  readonly cwd: string;
-  readonly timeoutMs: number;
-  readonly maxOutputBytes: number;
-}
 
 export interface PlanContext {
   readonly domain: string;
