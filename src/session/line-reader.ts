@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AbortWatch } from '../exec/abort-watch.js';
 
 export type LineEvent =
   | { readonly kind: 'line'; readonly line: Buffer }
@@ -38,7 +39,7 @@ export class LineReader {
   }
 
   /** The next line, or why there is none: eof, idle after `idleMs`, or aborted. */
-  async next(idleMs: number, abort: AbortSignal): Promise<LineEvent> {
+  async next(idleMs: number, abort: AbortWatch): Promise<LineEvent> {
     for (;;) {
       const event = this.queue.shift();
       if (event !== undefined) {
@@ -59,7 +60,7 @@ export class LineReader {
     this.stream.removeAllListeners('data');
   }
 
-  private waitForInput(idleMs: number, abort: AbortSignal): Promise<LineEvent | null> {
+  private waitForInput(idleMs: number, abort: AbortWatch): Promise<LineEvent | null> {
     return new Promise((resolve) => {
       const done = (result: LineEvent | null): void => {
         clearTimeout(timer);
@@ -69,7 +70,7 @@ export class LineReader {
       };
       const onAbort = (): void => done({ kind: 'aborted' });
       const timer = setTimeout(() => done({ kind: 'idle' }), idleMs);
-      abort.addEventListener('abort', onAbort, { once: true });
+      abort.addEventListener('abort', onAbort);
       this.wake = () => done(null);
       this.stream.resume();
     });
