@@ -14,11 +14,13 @@ const clientLine = fc.oneof(
 
 it('fuzz: an untrusted -c line never changes the serve options', () => {
   const base = ['--config', '/etc/portcullis/config.toml', '--level', 'read'];
-  const expected = parseInvocation(base, {});
+  // Under sshd: outside it, details are shown on purpose (docs/protocol.md §2.1).
+  const sshd = { SSH_CONNECTION: '192.0.2.1 5555 192.0.2.2 22' };
+  const expected = parseInvocation(base, sshd);
   assert.equal(expected.mode, 'serve');
   fc.assert(
     fc.property(clientLine, hostileText(32), (line, request) => {
-      const r = parseInvocation([...base, '-c', line], { SSH_ORIGINAL_COMMAND: request });
+      const r = parseInvocation([...base, '-c', line], { ...sshd, SSH_ORIGINAL_COMMAND: request });
       assert.equal(r.mode, 'serve');
       if (r.mode !== 'serve' || expected.mode !== 'serve') return;
       assert.deepEqual(r.options, expected.options);
