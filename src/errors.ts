@@ -68,6 +68,8 @@ export interface Failure {
   /** Seconds until a `locked_out` caller may try again (docs/protocol.md §5 step 4). */
   readonly retry_after?: number;
   readonly detail?: string;
+  /** Internal, never sent: this refusal left the caller locked out (a session ends, docs/protocol.md §12). */
+  readonly lockedOut?: boolean;
 }
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Failure };

@@ -6,8 +6,12 @@ import { closeInheritedDescriptors } from './_inherited-fds.js';
 import { LAUNCHER, launcherArgs, notExecutable } from './_launcher.js';
 import type { AbortWatch } from './abort-watch.js';
 
+/** How an action ended, classified once, here: what the audit outcome and the answer say. */
+export type ExecOutcome = 'exited' | 'timeout' | 'aborted' | 'exec_failed';
+
 /** How an action ended. Success and failure share this one shape. */
 export interface ExecResult {
+  readonly outcome: ExecOutcome;
   /** Set when the program could not be started at all (exec_failed). */
   readonly spawnError: string | null;
   readonly exitCode: number | null;
@@ -28,6 +32,8 @@ export interface ExecOptions {
   readonly abort: AbortWatch;
   /** Asked right before the child starts: why the client is gone, or null (docs/protocol.md §7.3). */
   readonly clientGone?: () => string | null;
+  /** Sees each piece of output as it arrives (a session's `stream: true`); the capture is unchanged. */
+  readonly onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 /** How long to wait for the pipes after the main process exited and its group was killed. */
@@ -89,8 +95,8 @@ class RunningAction {
     guardChannel?.on('error', () => undefined);
     this.options.abort.addEventListener('abort', this.onAbort);
     this.later(this.plan.timeoutMs, this.onTimeout);
-    this.capture(child.stdout, this.stdout);
-    this.capture(child.stderr, this.stderr);
+    this.capture(child.stdout, this.stdout, 'stdout');
+    this.capture(child.stderr, this.stderr, 'stderr');
     child.once('error', (error) => {
       if (child.pid === undefined) this.settle({ spawnError: error.message });
     });
@@ -102,8 +108,12 @@ class RunningAction {
     }
   }
 
-  private capture(stream: NodeJS.ReadableStream | null, into: StreamCapture): void {
-    stream?.on('data', (chunk: Buffer) => into.push(chunk));
+  private capture(stream: NodeJS.ReadableStream | null, into: StreamCapture, name: 'stdout' | 'stderr'): void {
+    const observe = this.options.onOutput;
+    stream?.on('data', (chunk: Buffer) => {
+      into.push(chunk);
+      observe?.(name, chunk);
+    });
     // A read error ends the stream like EOF; without a listener it would crash us.
     stream?.on('error', () => undefined);
     stream?.once('close', () => {
@@ -160,11 +170,11 @@ class RunningAction {
     this.options.abort.removeEventListener('abort', this.onAbort);
   }
 
-  private exitFields(): Partial<ExecResult> {
+  private exitFields(): Partial<Omit<ExecResult, 'outcome'>> {
     return { exitCode: this.exited?.code ?? null, signal: this.exited?.signal ?? null, timedOut: this.timedOut, aborted: this.aborted };
   }
 
-  private settle(fields: Partial<ExecResult>): void {
+  private settle(fields: Partial<Omit<ExecResult, 'outcome'>>): void {
     if (this.settled) return;
     this.settled = true;
     this.stopTimersAndListeners();
@@ -173,7 +183,7 @@ class RunningAction {
     this.child?.stdio[3]?.destroy();
     this.child?.stdout?.destroy();
     this.child?.stderr?.destroy();
-    this.resolve({
+    const result = {
       spawnError: null,
       exitCode: null,
       signal: null,
@@ -184,6 +194,13 @@ class RunningAction {
       stdout: this.stdout.finish(),
       stderr: this.stderr.finish(),
       ...fields,
-    });
+    };
+    this.resolve({ ...result, outcome: classify(result) });
   }
+}
+
+function classify(result: Omit<ExecResult, 'outcome'>): ExecOutcome {
+  if (result.spawnError !== null) return 'exec_failed';
+  if (result.aborted) return 'aborted';
+  return result.timedOut ? 'timeout' : 'exited';
 }

@@ -20,6 +20,9 @@ export interface AuditSubject {
   domain: string | null;
   action: string | null;
   args: Record<string, string>;
+  /** Inside a session (docs/protocol.md §12): which session, and the request's place in it. */
+  session_id?: string;
+  session_seq?: number;
 }
 
 export interface DecisionFields {

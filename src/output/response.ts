@@ -47,7 +47,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
   const response: Response = {
     v: 1,
     request_id: requestId,
-    ok: result.exitCode === 0 && !result.timedOut && !result.aborted,
+    ok: result.outcome === 'exited' && result.exitCode === 0,
     domain,
     action,
     exit_code: result.exitCode,
@@ -62,7 +62,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
     stdout_truncated: result.stdout.truncated,
     stderr_truncated: result.stderr.truncated,
   };
-  if (result.timedOut) response.error = { code: TIMEOUT_FAILURE.code, message: TIMEOUT_FAILURE.message };
+  if (result.outcome === 'timeout') response.error = { code: TIMEOUT_FAILURE.code, message: TIMEOUT_FAILURE.message };
   return response;
 }
 
