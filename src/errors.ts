@@ -24,7 +24,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export type AuthFailureReason = 'invalid' | 'stale' | 'replayed' | 'malformed';
 
 /** `bad_request` reasons (docs/protocol.md §7.3). */
-export type RequestFailureReason = 'stdin_mismatch';
+/** `protocol`: a session line that is no request at all (docs/protocol.md §12). */
+export type RequestFailureReason = 'stdin_mismatch' | 'protocol';
 
 /** Audit `decision` value for a refusal with this code (docs/protocol.md §8). */
 export type Decision = 'allow' | 'invalid' | 'deny';

@@ -42,6 +42,8 @@ export interface Answer {
   readonly exit: number;
   /** The caller is locked out after this answer (a session ends, docs/protocol.md §12). */
   readonly lockedOut: boolean;
+  /** This answer is a session's first line: the session starts (docs/protocol.md §12). */
+  readonly startsSession?: true;
 }
 
 /** A session request's place in its session, for the audit records (docs/protocol.md §12). */
@@ -160,6 +162,10 @@ export class Exchange {
       this.subject.action = request.action;
     }
 
+    if (request.builtin?.name === 'session' && (request.proofFields !== null || request.stdinSha256 !== null)) {
+      // Refused before any proof is checked: a session is never raised, and no nonce is spent.
+      return this.refuse({ code: 'bad_request', message: "'session' takes no proof fields: proofs are per request", hint: 'ssh -T <host> session, then a proof inside each request line' });
+    }
     if (request.proofFields !== null) {
       const requester = { address: this.clientAddress, caller: callerOf(this.subject.key, this.subject.identity) };
       const signed = signedCommand(request.commandText, request.stdinSha256);
@@ -181,6 +187,7 @@ export class Exchange {
     // INVARIANT: called only when request.builtin is set.
     const builtin = request.builtin as NonNullable<ParsedRequest['builtin']>;
     if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${builtin.name}'`));
+    if (builtin.name === 'session') return this.startSession();
     let fields: Record<string, unknown>;
     if (builtin.name === 'help') {
       const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
@@ -193,6 +200,26 @@ export class Exchange {
     }
     if (!this.decide('allow', null)) return this.auditUnavailable();
     return { response: successResponse(this.requestId, fields), stderr: null, exit: 0, lockedOut: false };
+  }
+
+  /** The answer to `session`: its hello line, or why there is no session (docs/protocol.md §12). */
+  private startSession(): Answer {
+    if (this.session !== null) return this.refuse({ code: 'bad_request', message: "'session' inside a session", hint: 'send requests, one per line' });
+    const limits = this.config.server.session;
+    if (!limits.enabled) return this.refuse({ code: 'bad_request', message: 'session mode is not enabled on this host', hint: 'one request per ssh call: ssh <host> help' });
+    if (!this.decide('allow', null)) return this.auditUnavailable();
+    const session = { id: this.requestId, max_requests: limits.maxRequests, idle_timeout: limits.idleTimeout, max_seconds: limits.maxSeconds, max_line_bytes: limits.maxLineBytes };
+    return { response: successResponse(this.requestId, { session }), stderr: null, exit: 0, lockedOut: false, startsSession: true };
+  }
+
+  /** The session's last audit record, written by the exchange that started it. */
+  recordSessionEnd(reason: string, requests: number): boolean {
+    return this.service.log.write('session_end', this.subject, { reason, requests });
+  }
+
+  /** Refuses a session line that is no request at all (docs/protocol.md §12); the line itself is not logged. */
+  refuseLine(message: string): Answer {
+    return this.refuse({ code: 'bad_request', message, reason: 'protocol' });
   }
 
   private async runAction(request: ParsedRequest, stdinSource: StdinSource): Promise<Answer> {

@@ -7,6 +7,7 @@ import { ProcessAbort, clientPresence, type AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
 import { StdioWriter } from './output/stdio-writer.js';
 import { syslogSocket, syslogWriter } from './output/syslog.js';
+import { SessionWriter } from './session/writer.js';
 import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
@@ -50,6 +51,11 @@ async function main(): Promise<number> {
         },
         writeStderr,
         syslog: syslog(),
+        openSession: () => {
+          // A session writes without blocking the event loop, so its stop signals stay ours.
+          const writer = new SessionWriter(1);
+          return { input: process.stdin, write: (line) => writer.write(line), flushed: () => writer.flushed(), get readerGone() { return writer.readerGone; } };
+        },
       });
     default:
       return assertNever(invocation);

@@ -6,6 +6,7 @@ import { serviceUnavailable } from './errors.js';
 import { Exchange, unauditedAnswer, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
 import { AuditLog, responseLine } from './output/index.js';
+import { serveSession, type SessionChannel } from './serve-session.js';
 
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
 export interface ServeIO extends ExchangeIO {
@@ -13,6 +14,8 @@ export interface ServeIO extends ExchangeIO {
   readonly stdin: () => Readable;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /** The connection as a session's line channel; asked for only when a session starts (docs/protocol.md §12). */
+  openSession(): SessionChannel;
 }
 
 /**
@@ -48,7 +51,9 @@ export async function serve(invocation: Extract<Invocation, { mode: 'serve' | 'b
     service = { ...service, options: forced.options };
   }
   try {
-    const answer = await new Exchange(requestId, service, io).run(request, { kind: 'stream', open: io.stdin });
+    const exchange = new Exchange(requestId, service, io);
+    const answer = await exchange.run(request, { kind: 'stream', open: io.stdin });
+    if (answer.startsSession === true) return await serveSession(service, exchange, answer, io, io.openSession());
     return writeAnswer(io, answer);
   } finally {
     service.log.close();

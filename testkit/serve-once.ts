@@ -36,6 +36,12 @@ export async function serveOnce(configPath: string, request: string | null, opti
     writeStdout: (text) => (stdout += text),
     writeStderr: (text) => (stderr += text),
     syslog: (line) => options.syslog?.push(line),
+    openSession: () => ({
+      input: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
+      write: async (line) => void (stdout += line),
+      flushed: async () => undefined,
+      readerGone: false,
+    }),
   });
   return { status, stdout, stderr, json: parseSingleJsonLine(stdout) };
 }

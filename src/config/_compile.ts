@@ -34,6 +34,13 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     lockoutSeconds: raw.server.lockout_seconds,
     env: new Map(Object.entries(raw.server.env)),
     forcedLine: raw.server.forced_line,
+    session: {
+      enabled: raw.server.session.enabled,
+      maxRequests: raw.server.session.max_requests,
+      idleTimeout: raw.server.session.idle_timeout,
+      maxSeconds: raw.server.session.max_seconds,
+      maxLineBytes: raw.server.session.max_line_bytes ?? raw.server.max_request_bytes + 1024,
+    },
   };
   checkEnvNames(server.env.keys(), 'server.env', problems);
   for (const [key, value] of server.env) {

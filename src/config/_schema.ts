@@ -17,6 +17,14 @@ const DEFAULT_ENV = {
   LANG: 'C.UTF-8',
 };
 
+const sessionSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  max_requests: boundedInt(1, 1000000).default(1000),
+  idle_timeout: boundedInt(1, 86400).default(120),
+  max_seconds: boundedInt(1, 604800).default(3600),
+  max_line_bytes: boundedInt(1024, 67108864).optional(),
+});
+
 const serverSchema = z.strictObject({
   audit_log: absolutePath,
   id: z.string().default(''),
@@ -30,6 +38,8 @@ const serverSchema = z.strictObject({
   lockout_seconds: boundedInt(1, 86400).default(600),
   env: envTable.default(DEFAULT_ENV),
   forced_line: z.boolean().default(false),
+  // prefault: the inner defaults apply when the table is absent (zod 4's default() would not parse it).
+  session: sessionSchema.prefault({}),
 });
 
 const tokenSchema = z.strictObject({

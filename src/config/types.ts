@@ -86,6 +86,16 @@ export interface ServerConfig {
   readonly env: ReadonlyMap<string, string>;
   /** Trust the `-c` line as the operator's forced line in form A+B (docs/protocol.md §2.1). */
   readonly forcedLine: boolean;
+  /** `[server.session]` (docs/protocol.md §12); times in seconds. */
+  readonly session: SessionConfig;
+}
+
+export interface SessionConfig {
+  readonly enabled: boolean;
+  readonly maxRequests: number;
+  readonly idleTimeout: number;
+  readonly maxSeconds: number;
+  readonly maxLineBytes: number;
 }
 
 /** A validated configuration: every name from the network is looked up through a Map. */

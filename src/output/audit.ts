@@ -1,4 +1,4 @@
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, writeSync } from 'node:fs';
 import { type Decision, type ErrorCode, type Level } from '../errors.js';
 import { openAuditFile } from './audit-file.js';
 import { jsonLine } from './json-line.js';
@@ -47,6 +47,12 @@ export interface OutcomeFields {
   detail?: string;
 }
 
+/** The last record of a session (docs/protocol.md §12). */
+export interface SessionEndFields {
+  reason: string;
+  requests: number;
+}
+
 const MAX_LOGGED_TEXT = 4096;
 
 /** Caps an untrusted string before it is logged. */
@@ -60,16 +66,33 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
  * write, so concurrent invocations never interleave.
  */
 export class AuditLog {
-  private constructor(private readonly fd: number) {}
+  private constructor(
+    private readonly path: string,
+    private fd: number,
+  ) {}
 
   /** docs/protocol.md §8's open-and-check rule; the caller traces a refusal to syslog. */
   static open(path: string): { log: AuditLog } | { error: string } {
     const opened = openAuditFile(path);
-    return 'error' in opened ? opened : { log: new AuditLog(opened.fd) };
+    return 'error' in opened ? opened : { log: new AuditLog(path, opened.fd) };
+  }
+
+  /**
+   * For a long-lived writer (a session): when the log was rotated away, opens the new file
+   * by the same checks. On failure every later write fails, so nothing runs unrecorded.
+   */
+  reopenIfRotated(): { error: string } | null {
+    if (this.fd >= 0 && sameFile(this.fd, this.path)) return null;
+    this.close();
+    const opened = openAuditFile(this.path);
+    if ('error' in opened) return opened;
+    this.fd = opened.fd;
+    return null;
   }
 
   /** Appends one record; false when it could not be written whole. */
-  write(event: 'decision' | 'outcome', subject: AuditSubject, fields: DecisionFields | OutcomeFields): boolean {
+  write(event: 'decision' | 'outcome' | 'session_end', subject: AuditSubject, fields: DecisionFields | OutcomeFields | SessionEndFields): boolean {
+    if (this.fd < 0) return false;
     const line = jsonLine({ ts: isoTimestamp(Date.now()), event, ...subject, ...fields });
     const bytes = Buffer.from(line, 'utf8');
     try {
@@ -80,10 +103,23 @@ export class AuditLog {
   }
 
   close(): void {
+    if (this.fd < 0) return;
     try {
       closeSync(this.fd);
     } catch {
       // Closing can only fail for a bad fd; nothing is lost that was not already reported.
     }
+    this.fd = -1;
+  }
+}
+
+/** Whether the open descriptor is still the file at `path` (not renamed away by a rotation). */
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const open = fstatSync(fd);
+    const named = lstatSync(path);
+    return open.ino === named.ino && open.dev === named.dev;
+  } catch {
+    return false;
   }
 }

@@ -8,13 +8,15 @@ export type ProofFields = Partial<Record<ProofFieldName, string>>;
 /** A proof field that binds the caller's stdin (docs/protocol.md §7.3); it needs no credential. */
 const STDIN_SHA256_FIELD = 'stdin_sha256';
 
-export const BUILTIN_NAMES = ['help', 'list', 'whoami'] as const;
+export const BUILTIN_NAMES = ['help', 'list', 'whoami', 'session'] as const;
 export type BuiltinName = (typeof BUILTIN_NAMES)[number];
 
 export type BuiltinCall =
   | { readonly name: 'help'; readonly domain: string | null; readonly action: string | null }
   | { readonly name: 'list' }
-  | { readonly name: 'whoami' };
+  | { readonly name: 'whoami' }
+  /** Starts session mode (docs/protocol.md §12). */
+  | { readonly name: 'session' };
 
 export interface RequestArg {
   readonly key: string;

@@ -1,0 +1,59 @@
+import type { Readable } from 'node:stream';
+import { nodeCrypto } from './builtins.js';
+import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange.js';
+import { jsonLine, responseLine } from './output/index.js';
+import { ChunkStreamer } from './session/chunks.js';
+import { LineReader } from './session/line-reader.js';
+import { runSessionLoop, type EndReason, type SessionHandler } from './session/loop.js';
+
+/** Where a session's lines come from and go to. */
+export interface SessionChannel {
+  readonly input: Readable;
+  /** Writes one line; settles when it was written whole or the reader is gone. */
+  write(line: string): Promise<void>;
+  flushed(): Promise<void>;
+  readonly readerGone: boolean;
+}
+
+/**
+ * Runs session mode (docs/protocol.md §12) after `session` was allowed: the hello line, then
+ * one Exchange per request line on the one opened service, then the end line and the
+ * `session_end` record. Returns the exit status: 0 for every end reason.
+ */
+export async function serveSession(service: Service, starter: Exchange, hello: Answer, io: ExchangeIO, channel: SessionChannel): Promise<number> {
+  const sessionId = hello.response.request_id;
+  const limits = service.config.server.session;
+  await channel.write(responseLine(hello.response));
+  const reader = new LineReader(channel.input, limits.maxLineBytes);
+  const handler: SessionHandler = {
+    request: async (line, seq) => {
+      const requestId = nodeCrypto().randomUUID();
+      const rotated = service.log.reopenIfRotated();
+      if (rotated !== null) io.syslog(`service_unavailable: ${rotated.error} (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
+      const chunks = line.stream ? new ChunkStreamer((stream, data) => void channel.write(jsonLine({ v: 1, id: line.id, event: 'chunk', stream, data }))) : null;
+      const place = { id: sessionId, seq, ...(chunks !== null ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => chunks.push(stream, chunk) } : {}) };
+      const answer = await new Exchange(requestId, service, io, place).run(line.request, { kind: 'bytes', data: line.stdin });
+      chunks?.finish();
+      await channel.write(responseLine({ ...answer.response, id: line.id }));
+      return { lockedOut: answer.lockedOut };
+    },
+    protocolError: async (id, message) => {
+      const answer = new Exchange(nodeCrypto().randomUUID(), service, io, { id: sessionId, seq: 0 }).refuseLine(message);
+      await channel.write(responseLine({ ...answer.response, id }));
+    },
+    drained: async () => {
+      await channel.flushed();
+      return { clientGone: channel.readerGone };
+    },
+  };
+  let end: { reason: EndReason; requests: number };
+  try {
+    end = await runSessionLoop(reader, { ...limits, idleTimeoutMs: limits.idleTimeout * 1000 }, handler, io.abort, io.now);
+  } finally {
+    reader.close();
+  }
+  const recorded = starter.recordSessionEnd(end.reason, end.requests);
+  await channel.write(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
+  await channel.flushed();
+  return recorded ? 0 : 129;
+}
