@@ -17,9 +17,17 @@ export function loadConfig(path: string): LoadResult {
 
   const read = readCapped(path);
   if ('error' in read) return failed([{ path: FILE, message: read.error }]);
+  return loadConfigBytes(path, read.bytes, read.mode);
+}
+
+/**
+ * The same from bytes already read (and permission-checked) by the caller: the compiled form
+ * falls back to it with the exact bytes its hash was checked against (ADR 0019).
+ */
+export function loadConfigBytes(path: string, bytes: Buffer, mode: number): LoadResult {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return failed([{ path: FILE, message: 'is not valid UTF-8' }]);
   }
@@ -39,7 +47,7 @@ export function loadConfig(path: string): LoadResult {
   const parsed = configSchema.safeParse(document);
   if (!parsed.success) return failed(parsed.error.issues.flatMap(issueToProblems));
 
-  const compiled = compileConfig(parsed.data, path, (read.mode & 0o004) !== 0);
+  const compiled = compileConfig(parsed.data, path, (mode & 0o004) !== 0);
   if (compiled.config === null) return { ok: false, errors: compiled.errors, warnings: compiled.warnings };
   return { ok: true, config: compiled.config, warnings: compiled.warnings };
 }
