@@ -5,7 +5,7 @@ import { widerThanConfig } from './_no-wider.js';
 import { readCapped } from './_read.js';
 import { isInlineSecret } from './_secrets.js';
 import { compiledPathFor } from './path.js';
-import { VERSION } from '../version.js';
+import { FORMAT_KEY } from './_format-key.js';
 import { jsonLine } from '../output/json-line.js';
 import { LazyMap } from './lazy-map.js';
 import { LinearPattern } from './linear-pattern.js';
@@ -20,9 +20,9 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './ty
  * A call parses the header and the one domain its request names, nothing else (ADR 0012).
  * JSON.stringify never writes a raw newline, so a line is always one whole JSON text.
  */
-// The release is part of the format: an upgrade may tighten the rules a config passed.
-// 4: int min defaults to 0 and patterns are matched by linear-pattern.ts (ADR 0013).
-const FORMAT = `portcullis-compiled-config/4/${VERSION}`;
+// Keyed by a hash of the config sources and the release (scripts/format-key.mjs, ADR 0019):
+// an upgrade may tighten the rules a config passed, or change what a line holds.
+const FORMAT = `portcullis-compiled-config/${FORMAT_KEY}`;
 const NEWLINE = 0x0a;
 
 interface Header {
