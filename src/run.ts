@@ -2,7 +2,7 @@ import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
 import { authenticate, callerOf, readCallerIdentity, signedCommand } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
-import { loadCompiledConfig, resolveConfigPath, type ActionConfig, type Config, type LoadResult } from './config/index.js';
+import { decisionDetail, openCompiledConfig, resolveConfigPath, withIgnoredCompiledForm, type ActionConfig, type Config, type LoadResult } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
@@ -76,10 +76,12 @@ async function runSession(session: RequestSession, log: AuditLog, work: () => nu
   }
 }
 
-/** The compiled form when it is valid and current, else the full loader (ADR 0009). */
+/** The compiled form when it is valid and current, else the full loader (ADR 0009, ADR 0019). */
 function loadServingConfig(path: string): LoadResult {
-  const compiled = loadCompiledConfig(path);
-  return compiled !== null ? { ok: true, config: compiled, warnings: [] } : loadCold().loadConfig(path);
+  const compiled = openCompiledConfig(path, (bytes, mode) => loadCold().loadConfigBytes(path, bytes, mode));
+  if (compiled.config !== null) return { ok: true, config: compiled.config, warnings: [] };
+  const loaded = loadCold().loadConfig(path);
+  return compiled.ignored === null ? loaded : withIgnoredCompiledForm(loaded, compiled.ignored);
 }
 
 /** Answers service_unavailable; the detail reaches the client only under --diagnostic. */
@@ -307,11 +309,12 @@ class RequestSession {
   /** Writes the one decision record; false when it could not be written (fail closed). */
   private decide(decision: 'allow' | 'invalid' | 'deny', failure: Failure | null): boolean {
     this.decided = true;
+    const detail = decisionDetail(failure?.detail, this.config);
     return this.log.write('decision', this.subject, {
       decision,
       error: failure?.code ?? null,
       ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
-      ...(failure?.detail !== undefined ? { detail: capForLog(failure.detail, 1024) } : {}),
+      ...(detail !== undefined ? { detail: capForLog(detail, 1024) } : {}),
     });
   }
 
