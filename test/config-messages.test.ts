@@ -26,13 +26,14 @@ values = ["stable", "canary"]
 default = "stable"
 `;
 
-function check(body: string, asUser?: number): { status: number | null; errors: Problem[] } {
+/** check --json on `body`; with `asUser`, run as that account, the config mode `configMode`. */
+function check(body: string | ((dir: string) => string), asUser?: number, configMode = 0o600): { status: number | null; errors: Problem[] } {
   const dir = makeTempDir();
   const config = join(dir, 'config.toml');
-  writeFileSync(config, `${serverTable(dir)}${body}`, { mode: 0o644 });
+  writeFileSync(config, `${serverTable(dir)}${typeof body === 'string' ? body : body(dir)}`, { mode: 0o644 });
   if (asUser !== undefined) {
     chmodSync(dir, 0o755);
-    chmodSync(config, 0o600);
+    chmodSync(config, configMode);
   }
   const result = spawnSync(BUNDLE, ['check', '--config', config, '--json'], {
     encoding: 'utf8',
@@ -102,5 +103,16 @@ describe('config messages a person understands (docs/config.md "Error messages")
     assert.equal(errors.length, 1, JSON.stringify(errors));
     assert.equal(errors[0]?.path, '(file)');
     assert.match(errors[0]?.message ?? '', /\/config\.toml cannot be read by \S+ \(root:root 0600\); use root:\S+ 0640$/);
+  });
+
+  it('does the same for a file: secret the account cannot read', { skip: process.getuid?.() === 0 ? false : 'needs root to run as another account' }, () => {
+    const withSecret = (dir: string): string => {
+      writeFileSync(join(dir, 'bot.secret'), 'a-secret-of-at-least-16-bytes\n', { mode: 0o600 });
+      return `${GOOD_ACTION}\n[tokens.bot]\nsecret = "file:${dir}/bot.secret"\nlevel = "admin"\n`;
+    };
+    const { errors } = check(withSecret, 65534, 0o644);
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.equal(errors[0]?.path, 'tokens.bot.secret');
+    assert.match(errors[0]?.message ?? '', /\/bot\.secret cannot be read by \S+ \(root:root 0600\); use root:\S+ 0640$/);
   });
 });

@@ -98,7 +98,7 @@ export function headerDefect(header: unknown): string | null {
     text(h.format, 'header.format');
     if (typeof h.source_sha256 !== 'string' || !HEX64.test(h.source_sha256)) fail('header.source_sha256', 'is not a SHA-256');
     flag(h.inline_secrets, 'header.inline_secrets');
-    absolute(h.path, 'header.path');
+    text(h.path, 'header.path');
     serverDefect(h.server);
     const tokens = list(h.tokens, 'tokens').map((token, k) => {
       const at = `tokens[${k}]`;
