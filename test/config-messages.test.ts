@@ -66,6 +66,10 @@ describe('config messages a person understands (docs/config.md "Error messages")
     assertOneError(GOOD_ACTION.replace('level = "admin"', 'levle = "admin"'), 'domains.app.actions.deploy.levle', 'unknown key `levle` (did you mean `level`?)');
   });
 
+  it('names a typo of an argument\'s type as the unknown key it is', () => {
+    assertOneError(GOOD_ACTION.replace('type = "enum"', 'tpye = "enum"'), 'domains.app.actions.deploy.args.channel.tpye', 'unknown key `tpye` (did you mean `type`?)');
+  });
+
   it('names an unknown key with no near name plainly', () => {
     assertOneError(GOOD_ACTION.replace('level = "admin"', 'level = "admin"\nshell = true'), 'domains.app.actions.deploy.shell', 'unknown key `shell`');
   });

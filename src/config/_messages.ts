@@ -67,12 +67,23 @@ export function schemaProblems(issues: readonly SchemaIssue[], document: unknown
     const path = formatPath(issue.path);
     const last = issue.path.at(-1);
     if (typeof last === 'string' && valueAt(document, issue.path) === undefined) {
-      if (!suggested.has(path)) problems.push({ path, message: `missing required key \`${last}\`` });
+      if (suggested.has(path)) continue;
+      // A table zod did not check for unknown keys (no `type` matched) may still hold the typo.
+      const typo = nearMissIn(valueAt(document, issue.path.slice(0, -1)), last, knownKeys(schema as SchemaNode, issue.path.slice(0, -1), document));
+      problems.push(typo === null
+        ? { path, message: `missing required key \`${last}\`` }
+        : { path: formatPath([...issue.path.slice(0, -1), typo]), message: `unknown key \`${typo}\` (did you mean \`${last}\`?)` });
       continue;
     }
     problems.push({ path, message: issueMessage(issue, valueAt(document, issue.path)) });
   }
   return problems;
+}
+
+/** A key of `table` that is not allowed there and is a near miss of `wanted`, or null. */
+function nearMissIn(table: unknown, wanted: string, allowed: readonly string[]): string | null {
+  if (table === null || typeof table !== 'object') return null;
+  return Object.keys(table).find((key) => key !== wanted && !allowed.includes(key) && closest(key, [wanted]) !== null) ?? null;
 }
 
 function issueMessage(issue: SchemaIssue, value: unknown): string {
