@@ -56,7 +56,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   const summary = loaded.ok ? summarize(loaded.config) : null;
   // The compiled form needs only a config that loads: serving accepts one whose programs are
   // missing (those actions answer exec_failed), so it may be compiled too.
-  // --compile fails the check when it cannot write a form that will be served (issue 13).
+  // --compile fails the check when it cannot write a form that will be served (docs/config.md "portcullis check").
   const compiled = loaded.ok ? compileStep(loaded.config, compile) : { problem: compile ? { path: '(compiled)', message: 'not written: the config is invalid' } : null, written: null };
   if (compiled.problem !== null) (compile ? errors : warnings).push(compiled.problem);
   const ok = errors.length === 0;
