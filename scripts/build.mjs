@@ -16,10 +16,23 @@ import { brotliCompressSync, constants as zlib } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FORMAT_KEY_FILE, formatKey, formatKeySource } from './format-key.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist', 'portcullis.js');
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning', minify: !process.argv.includes('--no-minify') };
+
+// The compiled config's format key follows its sources (ADR 0019); commit the file when it changes.
+const formatKeyPath = join(root, FORMAT_KEY_FILE);
+const formatKeyText = formatKeySource(formatKey(root));
+let formatKeyWritten = '';
+try {
+  formatKeyWritten = readFileSync(formatKeyPath, 'utf8');
+} catch {}
+if (formatKeyWritten !== formatKeyText) {
+  writeFileSync(formatKeyPath, formatKeyText);
+  console.error(`build: ${FORMAT_KEY_FILE} updated (the compiled config format changed): commit it`);
+}
 
 const cold = await build({ ...common, entryPoints: [join(root, 'src', 'cold.ts')], write: false });
 // Compressed: the bundle is read and scanned on every call, the chunk only when needed.

@@ -3,6 +3,6 @@
  * cross-field rules and the operator's check. The bundle embeds this as a separate chunk
  * that is compiled only when needed (see cold-loader.ts, ADR 0009).
  */
-export { loadConfig, writeCompiledConfig } from './config/full.js';
+export { loadConfig, loadConfigBytes, writeCompiledConfig } from './config/full.js';
 export { runCheck } from './cli/check.js';
 export { runUnlock } from './cli/unlock.js';

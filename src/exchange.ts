@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { authenticate, callerOf, readCallerIdentity, signedCommand } from './auth/index.js';
-import type { ActionConfig, Config } from './config/index.js';
+import { decisionDetail, type ActionConfig, type Config } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { ServeOptions } from './invocation/index.js';
@@ -348,11 +348,12 @@ export class Exchange {
   /** Writes the one decision record; false when it could not be written (fail closed). */
   private decide(decision: 'allow' | 'invalid' | 'deny', failure: Failure | null): boolean {
     this.decided = true;
+    const detail = decisionDetail(failure?.detail, this.config);
     return this.service.log.write('decision', this.subject, {
       decision,
       error: failure?.code ?? null,
       ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
-      ...(failure?.detail !== undefined ? { detail: capForLog(failure.detail, 1024) } : {}),
+      ...(detail !== undefined ? { detail: capForLog(detail, 1024) } : {}),
     });
   }
 

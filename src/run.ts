@@ -1,7 +1,7 @@
 import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
 import { loadCold } from './cold-loader.js';
-import { loadCompiledConfig, resolveConfigPath, type LoadResult } from './config/index.js';
+import { openCompiledConfig, resolveConfigPath, withIgnoredCompiledForm, type LoadResult } from './config/index.js';
 import { serviceUnavailable } from './errors.js';
 import { Exchange, unauditedAnswer, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
@@ -73,10 +73,12 @@ export function openService(io: ExchangeIO, requestId: string, options: ServeOpt
   return { service: { config: loaded.config, log: opened.log, options, configPath } };
 }
 
-/** The compiled form when it is valid and current, else the full loader (ADR 0009). */
+/** The compiled form when it is valid and current, else the full loader (ADR 0009, ADR 0019). */
 function loadServingConfig(path: string): LoadResult {
-  const compiled = loadCompiledConfig(path);
-  return compiled !== null ? { ok: true, config: compiled, warnings: [] } : loadCold().loadConfig(path);
+  const compiled = openCompiledConfig(path, (bytes, mode) => loadCold().loadConfigBytes(path, bytes, mode));
+  if (compiled.config !== null) return { ok: true, config: compiled.config, warnings: [] };
+  const loaded = loadCold().loadConfig(path);
+  return compiled.ignored === null ? loaded : withIgnoredCompiledForm(loaded, compiled.ignored);
 }
 
 function writeAnswer(io: ServeIO, answer: Answer): number {

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { runningAccount } from '../auth/identity.js';
 import { errorCode } from '../errors.js';
-import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
+import { compiledFormDefect, compiledPathFor, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { configWarnings } from './_config-warnings.js';
 import { parseCheckArgs } from './_check-args.js';
@@ -54,17 +54,16 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   warnings.push(...(audit?.warnings ?? []).map((message) => ({ path: 'server.audit_log', message })));
   if (loaded.ok) warnings.push(...configWarnings(loaded.config));
   const summary = loaded.ok ? summarize(loaded.config) : null;
-  const ok = errors.length === 0;
   // The compiled form needs only a config that loads: serving accepts one whose programs are
   // missing (those actions answer exec_failed), so it may be compiled too.
-  if (loaded.ok) {
-    const compiled = compileStep(loaded.config, compile);
-    if (compiled !== null) warnings.push(compiled);
-  }
+  // --compile fails the check when it cannot write a form that will be served (docs/config.md "portcullis check").
+  const compiled = loaded.ok ? compileStep(loaded.config, compile) : { problem: compile ? { path: '(compiled)', message: 'not written: the config is invalid' } : null, written: null };
+  if (compiled.problem !== null) (compile ? errors : warnings).push(compiled.problem);
+  const ok = errors.length === 0;
 
   if (json) {
     const sshdRead = { account: sshdSource.account, sshd_config: parsed.sshdConfig ?? null, read: 'text' in sshd };
-    io.out(jsonLine({ ok, config: path, summary, audit_log: audit?.file ?? null, errors, warnings, sshd: sshdRead }));
+    io.out(jsonLine({ ok, config: path, summary, audit_log: audit?.file ?? null, errors, warnings, sshd: sshdRead, ...(compile ? { compiled: compiled.written } : {}) }));
   } else {
     io.out(`portcullis check: ${path}\n`);
     if (summary) {
@@ -73,6 +72,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       io.out(`  tags: ${summary.tags.join(', ') || '(none)'}\n  tokens: ${summary.tokens.join(', ') || '(none)'}\n`);
       if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
     }
+    if (compiled.written !== null) io.out(`  compiled form: written to ${compiled.written}\n`);
     io.out(`  sshd: settings for account ${sshdSource.account}${parsed.sshdConfig !== undefined ? ` from ${parsed.sshdConfig}` : ''}${'text' in sshd ? '' : ' not read'}\n`);
     for (const problem of errors) io.out(`error: ${problem.path}: ${problem.message}\n`);
     for (const problem of warnings) io.out(`warning: ${problem.path}: ${problem.message}\n`);
@@ -133,25 +133,31 @@ function summarize(config: Config) {
 
 /**
  * With --compile, writes the compiled form the serve path uses instead of TOML and zod
- * (ADR 0009); without it, warns when that form is missing or stale.
+ * (ADR 0009) and says where; its problem is then an error. Without it, warns when that form
+ * is missing, stale or has a defect (ADR 0019).
  */
-function compileStep(config: Config, compile: boolean): ConfigProblem | null {
+function compileStep(config: Config, compile: boolean): { problem: ConfigProblem | null; written: string | null } {
   if (!compile) {
     const wider = compiledFormWidening(config.path);
-    if (wider !== null) return { path: '(compiled)', message: wider };
-    return loadCompiledConfig(config.path) === null
-      ? { path: '(compiled)', message: 'no current compiled form: every request parses the TOML (slower); run portcullis check --compile' }
-      : null;
+    if (wider !== null) return { problem: { path: '(compiled)', message: wider }, written: null };
+    const defect = compiledFormDefect(config.path);
+    if (defect === null) return { problem: null, written: null };
+    const message = defect === 'missing'
+      ? 'no current compiled form: every request parses the TOML (slower); run portcullis check --compile'
+      : `the compiled form is not used (every request parses the TOML): ${defect}; run portcullis check --compile`;
+    return { problem: { path: '(compiled)', message }, written: null };
   }
   const source = readCapped(config.path);
-  if ('error' in source) return { path: '(compiled)', message: `not written: the config ${source.error}` };
+  if ('error' in source) return { problem: { path: '(compiled)', message: `not written: the config ${source.error}` }, written: null };
+  let written: string;
   try {
-    const written = writeCompiledConfig(config, source);
-    if (loadCompiledConfig(config.path) === null) {
-      return { path: '(compiled)', message: `${written} was written but will not be used: it must pass the config's own checks and have the config's owner` };
-    }
-    return null;
+    written = writeCompiledConfig(config, source);
   } catch (error) {
-    return { path: '(compiled)', message: `not written: ${errorCode(error)}` };
+    return { problem: { path: '(compiled)', message: `not written: ${compiledPathFor(config.path)}: ${errorCode(error)}` }, written: null };
   }
+  const defect = compiledFormDefect(config.path);
+  if (defect !== null) {
+    return { problem: { path: '(compiled)', message: `${written} was written but will not be used: ${defect === 'missing' ? 'it must pass the config\'s own checks and have the config\'s owner' : defect}` }, written: null };
+  }
+  return { problem: null, written };
 }

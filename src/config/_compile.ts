@@ -4,6 +4,7 @@ import { checkArgValue } from './arg-values.js';
 import { LinearPattern } from './linear-pattern.js';
 import type { RawAction, RawArg, RawConfig } from './_schema.js';
 import { isInlineSecret, resolveSecret } from './_secrets.js';
+import { unreadableHint } from './_access-hint.js';
 import { BUILTIN_PLACEHOLDERS, parseTemplate, placeholdersOf } from './_template.js';
 import type { ActionConfig, ArgSpec, Config, ConfigProblem, DomainConfig, Template, TokenConfig } from './types.js';
 
@@ -56,7 +57,8 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     // Validated here, so that check and a full load fail fast; decoded again when used.
     const resolved = resolveSecret(token.secret);
     if ('error' in resolved) {
-      problems.errors.push({ path: at, message: resolved.error });
+      const hint = resolved.error.endsWith('EACCES') ? unreadableHint(token.secret.slice('file:'.length)) : null;
+      problems.errors.push({ path: at, message: hint ?? resolved.error });
       continue;
     }
     tokens.set(name, { name, secretSpec: token.secret, level: token.level, tags: token.tags, description: token.description });
@@ -96,7 +98,8 @@ function compileAction(
     if (spec) args.set(argName, spec);
   }
 
-  const declared = new Set<string>([...BUILTIN_PLACEHOLDERS, ...args.keys()]);
+  // Every written argument counts as declared, even one with its own error: no cascade.
+  const declared = new Set<string>([...BUILTIN_PLACEHOLDERS, ...Object.keys(raw.args)]);
   const used = new Set<string>();
   const compileTemplate = (source: string, path: string): Template | null => {
     if (source.includes('\0')) {

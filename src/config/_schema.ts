@@ -96,7 +96,7 @@ const actionSchema = z.strictObject({
   timeout: boundedInt(1, 86400).optional(),
   cwd: absolutePath.default('/'),
   env: envTable.default({}),
-  stdin: z.union([z.literal(false), z.strictObject({ max_bytes: boundedInt(1, 1073741824) })]).default(false),
+  stdin: z.union([z.literal(false), z.strictObject({ max_bytes: boundedInt(1, 1073741824) })], { error: 'must be false or { max_bytes = N } (N from 1 to 1073741824)' }).default(false),
   max_output_bytes: boundedInt(1, 67108864).optional(),
   args: z.record(identifier, argSchema).default({}),
 });

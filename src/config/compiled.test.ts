@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { compiledPathFor, loadCompiledConfig, readCapped, type Config } from './index.js';
+import { compiledFormDefect, compiledPathFor, loadCompiledConfig, readCapped, type Config } from './index.js';
+import { domainDefect, headerDefect } from './_compiled-shape.js';
 import { loadConfig, writeCompiledConfig } from './full.js';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { serveOnce } from '../../testkit/serve-once.js';
@@ -41,6 +42,15 @@ describe('compiled config', () => {
     const compiled = loadCompiledConfig(host.config);
     assert.ok(compiled !== null);
     assert.deepEqual(picture(compiled), picture(fullLoad(host.config)));
+    assert.equal(compiledFormDefect(host.config), null, 'every line of a rich config passes the structural check');
+    assert.deepEqual(compiled.compiledFormIgnored, []);
+  });
+
+  it('never throws on a line of any shape: the structural check names a defect instead', () => {
+    for (const line of [null, 0, 'x', [], {}, { name: 'app' }, { name: 'app', description: 'd', actions: [null] }, { name: 'app', description: 'd', actions: [{ args: [{ type: 'toString' }] }] }]) {
+      assert.equal(typeof domainDefect(line, 'app'), 'string', JSON.stringify(line));
+      assert.equal(typeof headerDefect(line), 'string', JSON.stringify(line));
+    }
   });
 
   it('is used when current: the serve path answers from it (control for CFG-021..024)', async () => {

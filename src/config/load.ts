@@ -3,6 +3,8 @@ import { compileConfig } from './_compile.js';
 import { checkSecureFile } from './_permissions.js';
 import { readCapped } from './_read.js';
 import { configSchema } from './_schema.js';
+import { formatPath, schemaProblems, tomlProblem } from './_messages.js';
+import { unreadableHint } from './_access-hint.js';
 import type { ConfigProblem, LoadResult } from './types.js';
 
 const FILE = '(file)';
@@ -16,10 +18,18 @@ export function loadConfig(path: string): LoadResult {
   if (permissionProblems.length > 0) return failed(permissionProblems.map((message) => ({ path: FILE, message })));
 
   const read = readCapped(path);
-  if ('error' in read) return failed([{ path: FILE, message: read.error }]);
+  if ('error' in read) return failed([{ path: FILE, message: (read.error.endsWith('EACCES') ? unreadableHint(path) : null) ?? read.error }]);
+  return loadConfigBytes(path, read.bytes, read.mode);
+}
+
+/**
+ * The same from bytes already read (and permission-checked) by the caller: the compiled form
+ * falls back to it with the exact bytes its hash was checked against (ADR 0019).
+ */
+export function loadConfigBytes(path: string, bytes: Buffer, mode: number): LoadResult {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return failed([{ path: FILE, message: 'is not valid UTF-8' }]);
   }
@@ -28,29 +38,19 @@ export function loadConfig(path: string): LoadResult {
   try {
     document = parseToml(text);
   } catch (error) {
-    const where = error instanceof TomlError ? `line ${error.line}, column ${error.column}: ` : '';
-    const firstLine = error instanceof Error ? (error.message.split('\n')[0] ?? '') : 'invalid TOML';
-    return failed([{ path: FILE, message: `${where}${firstLine}` }]);
+    if (error instanceof TomlError) return failed([tomlProblem(error, text)]);
+    return failed([{ path: FILE, message: error instanceof Error ? (error.message.split('\n')[0] ?? 'invalid TOML') : 'invalid TOML' }]);
   }
 
   const shapeProblems = findUnsafeKeysAndValues(document, []);
   if (shapeProblems.length > 0) return failed(shapeProblems);
 
   const parsed = configSchema.safeParse(document);
-  if (!parsed.success) return failed(parsed.error.issues.flatMap(issueToProblems));
+  if (!parsed.success) return failed(schemaProblems(parsed.error.issues, document, configSchema));
 
-  const compiled = compileConfig(parsed.data, path, (read.mode & 0o004) !== 0);
+  const compiled = compileConfig(parsed.data, path, (mode & 0o004) !== 0);
   if (compiled.config === null) return { ok: false, errors: compiled.errors, warnings: compiled.warnings };
   return { ok: true, config: compiled.config, warnings: compiled.warnings };
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let text = '';
-  for (const key of path) {
-    if (typeof key === 'number') text += `[${key}]`;
-    else text += text === '' ? String(key) : `.${String(key)}`;
-  }
-  return text === '' ? '(top level)' : text;
 }
 
 function failed(errors: ConfigProblem[]): LoadResult {
@@ -72,11 +72,4 @@ function findUnsafeKeysAndValues(value: unknown, path: PropertyKey[]): ConfigPro
       ? [{ path: formatPath([...path, key]), message: 'is not an allowed name' }]
       : findUnsafeKeysAndValues((value as Record<string, unknown>)[key], [...path, key]),
   );
-}
-
-function issueToProblems(issue: { code: string; path: PropertyKey[]; message: string; keys?: string[] }): ConfigProblem[] {
-  if (issue.code === 'unrecognized_keys' && issue.keys) {
-    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'is not a known key' }));
-  }
-  return [{ path: formatPath(issue.path), message: issue.message }];
 }

@@ -104,6 +104,8 @@ export interface Config {
   readonly server: ServerConfig;
   readonly tokens: ReadonlyMap<string, TokenConfig>;
   readonly domains: ReadonlyMap<string, DomainConfig>;
+  /** Why the compiled form, or a line of it, was not served (ADR 0019); absent or empty: nothing to say. */
+  readonly compiledFormIgnored?: readonly string[];
 }
 
 export type LoadResult =
