@@ -136,3 +136,12 @@ function finish(values: OptionValues): ServeOptions {
 function badOptions(detail: string, words: readonly string[]): Invocation {
   return { mode: 'bad-options', detail, diagnostic: words.includes('--diagnostic') };
 }
+
+/**
+ * The options of one operator line, read exactly as serve mode reads them; `check --keys`
+ * lints every `command=` with it (docs/config.md "portcullis check --keys").
+ */
+export function parseOperatorOptions(words: readonly string[]): { readonly options: ServeOptions } | { readonly error: string } {
+  const parsed = parseServeOptions(words, {});
+  return 'error' in parsed ? parsed : { options: finish(parsed.values) };
+}
