@@ -7,24 +7,37 @@ export interface CheckArgs {
   readonly sshdConfig?: string;
 }
 
+export const CHECK_USAGE = 'usage: portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]';
+
+export const CHECK_HELP = `${CHECK_USAGE}
+
+Validates the configuration as a real request would load it, and more: programs, audit
+log, state directory, sshd's settings for the account (--account, --sshd-config).
+--compile also writes the compiled form that requests are served from.
+
+--json prints one JSON object. Exit 0 when valid, 129 when not, 2 on a usage error.
+`;
+
 // A user name as useradd accepts it; anything else could smuggle `,host=` into `sshd -C`.
 const ACCOUNT_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}\$?$/;
 
 /** `check`'s own options (docs/config.md "portcullis check"), `--opt value` and `--opt=value` alike. */
-export function parseCheckArgs(args: readonly string[]): CheckArgs | { error: string } {
+export function parseCheckArgs(args: readonly string[]): CheckArgs | { error: string } | { help: true } {
   const values: Record<string, string> = Object.create(null) as Record<string, string>;
   let json = false;
   let compile = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.
+    if (arg === '--help' || arg === '-h') return { help: true };
     if (arg === '--json') json = true;
     else if (arg === '--compile') compile = true;
     else {
       const match = /^--(config|account|sshd-config)(?:=(.*))?$/s.exec(arg);
       const value = match?.[2] ?? args[i + 1];
-      if (match === null) return { error: `unknown argument ${JSON.stringify(arg)}` };
+      if (match === null) return { error: `unknown argument ${JSON.stringify(arg.slice(0, 64))}` };
       if (value === undefined) return { error: `${arg} needs a value` };
       if (match[2] === undefined) i += 1;
+      if ((match[1] as string) in values) return { error: `--${match[1] as string} is given twice` };
       values[match[1] as string] = value; // INVARIANT: the group always matches.
     }
   }

@@ -13,7 +13,8 @@ Operator and client commands:
   portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
-  portcullis --version | --help
+  portcullis --version | --help | -h
+  portcullis COMMAND --help     (usage errors: one line on stderr, exit 2)
 
 Callers run: ssh svc@host help
 `;

@@ -40,7 +40,7 @@ export function parseInvocation(argv: readonly string[], env: Readonly<Record<st
   const first = argv[0];
   if (first === 'check' || first === 'sign' || first === 'unlock') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };
-  if (argv.length === 1 && first === '--help') return { mode: 'help' };
+  if (argv.length === 1 && (first === '--help' || first === '-h')) return { mode: 'help' };
 
   let optionWords = argv;
   let dashC: string | null = null;
