@@ -123,11 +123,46 @@ function readKey(line: string, at: number): { key: PublicKey } | { reason: strin
   const inner = blob.length >= 4 ? blob.subarray(4, 4 + blob.readUInt32BE(0)).toString('latin1') : '';
   if (inner !== expected) return { reason: `the key data is not a ${typeName} key` };
   const comment = line.slice(skipBlanks(line, blobEnd)).replace(/\r$/, '');
-  const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  const fingerprint = `SHA256:${createHash('sha256').update(plainKeyOf(blob, expected)).digest('base64').replace(/=+$/, '')}`;
   return { key: { type: typeName, fingerprint, comment } };
 }
 
 function nextBlank(text: string, at: number): number {
   while (at < text.length && text[at] !== ' ' && text[at] !== '\t') at++;
   return at;
+}
+
+// Strings of each key type that follow the type (and a certificate's nonce) in its blob.
+const KEY_FIELDS: ReadonlyMap<string, number> = new Map([
+  ['ssh-ed25519', 1],
+  ['sk-ssh-ed25519@openssh.com', 2],
+  ['ecdsa-sha2-nistp256', 2],
+  ['ecdsa-sha2-nistp384', 2],
+  ['ecdsa-sha2-nistp521', 2],
+  ['sk-ecdsa-sha2-nistp256@openssh.com', 3],
+  ['ssh-rsa', 2],
+  ['ssh-dss', 4],
+]);
+
+/**
+ * A certificate's fingerprint is that of the key it certifies, as ssh-keygen -l and sshd's
+ * log show it: the plain type and the key fields, without the nonce and the signed part.
+ */
+function plainKeyOf(blob: Buffer, typeName: string): Buffer {
+  const plain = typeName.replace('-cert-v01@openssh.com', typeName.startsWith('sk-') || typeName.startsWith('ssh-xmss') ? '@openssh.com' : '');
+  const fields = KEY_FIELDS.get(plain);
+  if (plain === typeName || fields === undefined) return blob;
+  const parts: Buffer[] = [];
+  let at = 4 + blob.readUInt32BE(0);
+  for (let i = 0; i < 1 + fields; i++) {
+    if (at + 4 > blob.length) return blob;
+    const end = at + 4 + blob.readUInt32BE(at);
+    if (end > blob.length) return blob;
+    if (i > 0) parts.push(blob.subarray(at, end));
+    at = end;
+  }
+  const name = Buffer.from(plain, 'latin1');
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(name.length);
+  return Buffer.concat([length, name, ...parts]);
 }
