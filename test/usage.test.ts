@@ -35,9 +35,11 @@ describe('usage: --help and -h on every command', () => {
 describe('usage: errors are one line on stderr, exit 2', () => {
   const cases = [
     ['check', '--bogus'],
+    ['check', '--keys'],
     ['check', '--config'],
     ['check', '--json', 'extra'],
     ['check', '--config', '/a', '--config', '/b'],
+    ['check', '--keys', '/k', '--compile'],
     ['check', '--account', 'svc,user=root'],
     ['sign'],
     ['sign', '--bogus'],

@@ -5,6 +5,7 @@ import { loadCompiledConfig, readCapped, resolveConfigPath, type Config, type Co
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { configWarnings } from './_config-warnings.js';
 import { CHECK_HELP, CHECK_USAGE, parseCheckArgs } from './_check-args.js';
+import { runCheckKeys } from './check-keys.js';
 import type { CheckWarning } from './_check-warning.js';
 import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
@@ -33,6 +34,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
     io.err(`portcullis check: ${parsed.error} (${CHECK_USAGE})\n`);
     return 2;
   }
+  if (parsed.keys !== undefined) return runCheckKeys({ ...parsed, keys: parsed.keys }, io);
   const { configOption, json, compile } = parsed;
   const path = resolveConfigPath(configOption, io.env);
   const loaded = loadConfig(path);
