@@ -68,7 +68,10 @@ export function lintEntry(line: Exclude<KeysLine, { kind: 'blank' | 'invalid' }>
   const options = served.options;
   const configPath = options.config ?? context.defaultConfig;
   const config = context.configAt(configPath);
-  if (typeof config === 'string') findings.push({ error: true, code: 'command_config_invalid', message: `the config of this key does not load: ${config}` });
+  // The default config's own problems are reported once, as config_invalid.
+  if (typeof config === 'string' && configPath !== context.defaultConfig) {
+    findings.push({ error: true, code: 'command_config_invalid', message: `the config of this key does not load: ${config}` });
+  }
   const caller = { level: options.level, tags: options.tags };
   const actions = typeof config === 'string' ? null : visibleActions(config, caller);
   return {

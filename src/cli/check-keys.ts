@@ -35,7 +35,7 @@ export function runCheckKeys(args: CheckArgs & { readonly keys: string }, io: Ch
   const parse: (line: string) => KeysLine = format === 'authorized_keys' ? parseAuthorizedKeysLine : parsePrincipalsLine;
 
   const configs = new Map<string, Config | string>();
-  if (loaded.ok) configs.set(configPath, loaded.config);
+  configs.set(configPath, loaded.ok ? loaded.config : `${configPath} does not load`);
   const context: LintContext = {
     forcedLine,
     account: args.account ?? null,

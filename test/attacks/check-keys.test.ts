@@ -268,3 +268,18 @@ describe('check --keys: the lines sshd reads, against the config', () => {
     assert.deepEqual(at(report.warnings, keys), ['key_duplicate@4']);
   });
 });
+
+describe('check --keys: files it cannot use', () => {
+  it('an unreadable keys file or a config that does not load fails with its code, never a stack trace', () => {
+    const dir = makeTempDir();
+    const missing = spawnSync(BUNDLE, ['check', '--keys', join(dir, 'nope'), '--config', writeConfig(dir), '--json'], { encoding: 'utf8' });
+    assert.equal(missing.status, 129);
+    assert.deepEqual((JSON.parse(missing.stdout) as KeysReport).errors.map((e) => e.code), ['keys_unreadable']);
+    const keys = writeKeys(dir, [`restrict,from="10.0.0.1",command="portcullis" ${newKey(dir)}`]);
+    const badConfig = writeFileWithMode(join(dir, 'bad.toml'), `${serverTable(dir)}[domains.app]\nlevle = 1\n`, 0o600);
+    const broken = checkKeys(keys, badConfig);
+    assert.equal(broken.status, 129);
+    assert.ok(broken.report.errors.length > 0 && broken.report.errors.every((e) => e.code === 'config_invalid'));
+    assert.equal(broken.report.entries[0]?.actions, null);
+  });
+});
