@@ -126,6 +126,10 @@ describe('AuthorizedPrincipalsFile lines, as sshd cuts them', () => {
     assert.equal(principal('restrict,command="portcullis --level ops"\tdeploy').principal, 'ops"\tdeploy');
   });
 
+  it('keeps the \\r of a CRLF file in the principal, as sshd does (it then matches no certificate)', () => {
+    assert.equal(principal('restrict deploy\r').principal, 'deploy\r');
+  });
+
   it('flags text between the options and the principal, which sshd drops', () => {
     assert.equal(parsePrincipalsLine('restrict --level admin deploy').kind, 'invalid');
   });

@@ -76,7 +76,8 @@ export function parsePrincipalsLine(raw: string): KeysLine {
   const hash = raw.indexOf('#');
   let line = hash >= 0 ? raw.slice(0, hash) : raw;
   const start = skipBlanks(line, 0);
-  line = line.slice(start).replace(/[ \t\r]+$/, '');
+  // sshd trims spaces and tabs only: a CRLF file's \r stays part of the principal.
+  line = line.slice(start).replace(/[ \t]+$/, '');
   if (line === '') return { kind: 'blank' };
   let cut = line.lastIndexOf(' ');
   if (cut < 0) cut = line.lastIndexOf('\t');

@@ -49,8 +49,8 @@ const PORTCULLIS_NAMES = new Set(['portcullis', 'portcullis.js']);
 /** The findings of one key or principal line, and its row in the who-sees-what table. */
 export function lintEntry(line: Exclude<KeysLine, { kind: 'blank' | 'invalid' }>, number: number, context: LintContext): { entry: KeysEntry; findings: Finding[] } {
   const findings: Finding[] = [...restrictionFindings(line.options)];
-  if (line.kind === 'principal' && /[\s"]/.test(line.principal)) {
-    findings.push({ error: true, code: 'principal_suspect', message: `sshd reads the principal as ${JSON.stringify(line.principal)}: it takes the text after the last space` });
+  if (line.kind === 'principal' && /[\s"\u0000-\u001f\u007f]/.test(line.principal)) {
+    findings.push({ error: true, code: 'principal_suspect', message: `sshd reads the principal as ${JSON.stringify(line.principal)} (the text after the last space, a CRLF file's \\r included)` });
   }
   const base = {
     line: number,

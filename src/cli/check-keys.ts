@@ -65,7 +65,7 @@ export function runCheckKeys(args: CheckArgs & { readonly keys: string }, io: Ch
     const who = parsed.kind === 'key' ? parsed.key.fingerprint : parsed.principal;
     const earlier = firstLineOf.get(who);
     if (earlier === undefined) firstLineOf.set(who, number);
-    else warnings.push({ path: at, code: 'key_duplicate', message: `${who} is also on line ${earlier}: sshd uses the first line whose from= matches` });
+    else warnings.push({ path: at, code: 'key_duplicate', message: `${JSON.stringify(who)} is also on line ${earlier}: sshd uses the first line whose from= matches` });
     const result = lintEntry(parsed, number, context);
     entries.push(result.entry);
     for (const finding of result.findings) (finding.error ? errors : warnings).push({ path: at, code: finding.code, message: finding.message });
@@ -76,7 +76,8 @@ export function runCheckKeys(args: CheckArgs & { readonly keys: string }, io: Ch
   if (args.json) {
     io.out(jsonLine({ ok, keys: args.keys, format, config: configPath, forced_line: forcedLine, entries, errors, warnings }));
   } else {
-    io.out(`portcullis check --keys: ${args.keys} (${format}, ${entries.length} ${format === 'principals' ? 'principals' : 'keys'}) against ${configPath}${forcedLine ? ' (forced_line = true)' : ''}\n`);
+    const noun = format === 'principals' ? 'principal' : 'key';
+    io.out(`portcullis check --keys: ${args.keys} (${format}, ${entries.length} ${noun}${entries.length === 1 ? '' : 's'}) against ${configPath}${forcedLine ? ' (forced_line = true)' : ''}\n`);
     io.out(renderTable(entries));
     for (const problem of errors) io.out(`error: ${problem.path}: ${problem.code}: ${problem.message}\n`);
     for (const problem of warnings) io.out(`warning: ${problem.path}: ${problem.code}: ${problem.message}\n`);
@@ -101,7 +102,7 @@ function renderTable(entries: readonly KeysEntry[]): string {
     ['line', 'key or principal', 'served', 'identity', 'level', 'tags', 'actions'],
     ...entries.map((entry) => [
       String(entry.line),
-      entry.principal ?? `${entry.key_type ?? ''} ${entry.fingerprint ?? ''}${entry.comment ? ` ${entry.comment}` : ''}`,
+      printable(entry.principal ?? `${entry.key_type ?? ''} ${entry.fingerprint ?? ''}${entry.comment ? ` ${entry.comment}` : ''}`),
       entry.served,
       entry.level === null ? '-' : entry.identity ?? '(account)',
       entry.level ?? '-',
@@ -111,4 +112,9 @@ function renderTable(entries: readonly KeysEntry[]): string {
   ];
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
   return rows.map((row) => `  ${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')}\n`).join('');
+}
+
+/** A comment or principal from the file, shown without the control characters it may hold (a \r, a terminal escape). */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
