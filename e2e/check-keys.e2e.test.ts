@@ -40,6 +40,7 @@ const KEYS = [
   { name: 'admin', options: 'RESTRICT,COMMAND="portcullis --level admin --tags billing"' },
   { name: 'shell', options: 'restrict' },
   { name: 'typo', options: 'restrict,command="portcullis --level operator"' },
+  { name: 'commas', options: ',restrict,,from="127.0.0.1",command="portcullis --identity commas",' },
   { name: 'misspelt', options: 'restrict,commnd="portcullis"' },
   { name: 'unterminated', options: 'restrict,command="portcullis --level ops' },
 ];
@@ -104,6 +105,9 @@ describe('e2e: check --keys agrees with a real sshd', { skip: isRoot ? false : '
       const r = await sshd.ssh(name, 'whoami');
       assert.equal(r.status, 255, `${name} must not log in: ${r.stdout}`);
     }
+    // Empty options and a trailing comma: sshd accepts the key, and so does check.
+    assert.equal(row(report, 'commas')?.identity, 'commas');
+    assert.equal((await sshd.ssh('commas', 'whoami')).json?.identity, 'commas');
     // Quoted commas in from= and names in capitals read the same way on both sides.
     assert.equal(row(report, 'reader')?.served, 'command');
     assert.equal(row(report, 'admin')?.level, 'admin');

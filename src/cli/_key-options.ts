@@ -42,7 +42,10 @@ export function endOfOptions(text: string, start: number): number | null {
   return i >= text.length && quoted ? null : i;
 }
 
-/** Parses `text` up to its first unquoted space or tab; an empty field is the defaults. */
+/**
+ * Parses `text` (the rest of the line, as sshd passes it) up to its first unquoted space or
+ * tab; an empty field is the defaults.
+ */
 export function parseKeyOptions(text: string): OptionsResult {
   const options: Mutable<KeyOptions> & { environment: string[] } = { ...defaultKeyOptions(), environment: [] };
   const seen = new Set<string>();
@@ -50,12 +53,12 @@ export function parseKeyOptions(text: string): OptionsResult {
   while (at < text.length && text[at] !== ' ' && text[at] !== '\t') {
     const rest = text.slice(at);
     const flag = matchFlag(rest);
+    const name = flag === null ? VALUE_OPTIONS.find((option) => rest.length > option.length && rest.slice(0, option.length).toLowerCase() === option && rest[option.length] === '=') : undefined;
     if (flag !== null) {
       applyFlag(options, flag.name, flag.on);
       at += flag.length;
-    } else {
-      const name = VALUE_OPTIONS.find((option) => rest.length > option.length && rest.slice(0, option.length).toLowerCase() === option && rest[option.length] === '=');
-      if (name === undefined) return { ok: false, reason: `unknown key option at ${JSON.stringify(rest.slice(0, 24))}` };
+    } else if (name !== undefined) {
+      // Nothing matched: only an empty option (`,,` or a leading comma) passes the comma check below, as in sshd.
       if (SINGLE_VALUE.has(name) && seen.has(name)) return { ok: false, reason: `multiple "${name}" clauses` };
       seen.add(name);
       const value = dequote(text, at + name.length + 1);

@@ -181,7 +181,7 @@ describe('check --keys: the lines sshd reads, against the config', () => {
       `${ok} ${newKey(dir)}`,
       `restrict,from="10.0.0.1",command="portcullis --level ops ${newKey(dir)}`,
       `restrict,commnd="portcullis" ${newKey(dir)}`,
-      `restrict, ${newKey(dir)}`,
+      `restrict;from="10.0.0.1",command="portcullis" ${newKey(dir)}`,
       `${ok} ${pub.replace(/^ssh-ed25519/, 'ssh-rsa')}`,
       `${ok},command="portcullis --level admin" ${newKey(dir)}`,
       '',
