@@ -89,6 +89,12 @@ describe('authorized_keys lines, as sshd reads them', () => {
     invalid(`restrict ${ED25519.replace('ssh-ed25519', 'ED25519')}`, /unknown key type/);
   });
 
+  it('checks permitopen and permitlisten as sshd does', () => {
+    assert.equal(key(`restrict,permitopen="db:5432",permitlisten="8080",permitopen="[::1]:*" ${ED25519}`).options.restrict, true);
+    invalid(`permitopen="db" ${ED25519}`, /invalid permission hostname/);
+    invalid(`permitopen="db:0" ${ED25519}`, /invalid permission port/);
+  });
+
   it('allows environment= more than once but from= only once', () => {
     assert.equal(key(`environment="A=1",environment="B=2" ${ED25519}`).options.environment.length, 2);
     invalid(`from="a",from="b" ${ED25519}`, /multiple "from"/);

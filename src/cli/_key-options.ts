@@ -113,7 +113,12 @@ function applyValue(options: Mutable<KeyOptions> & { environment: string[] }, na
   } else if (name === 'tunnel') {
     if (!/^(\d+|any)$/.test(value)) return 'invalid tunnel device';
   } else if (name === 'permitopen' || name === 'permitlisten') {
-    if (!value.includes(':') && name === 'permitopen') return 'missing port';
+    // handle_permit(): host:port, a bare port only for permitlisten; port `*` or 1..65535.
+    const spec = name === 'permitlisten' && !value.includes(':') ? `*:${value}` : value;
+    const colon = spec.lastIndexOf(':');
+    if (colon <= 0) return 'invalid permission hostname';
+    const port = spec.slice(colon + 1);
+    if (port !== '*' && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) return 'invalid permission port';
   }
   return null;
 }
