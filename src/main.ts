@@ -27,7 +27,7 @@ async function main(): Promise<number> {
       writeStdout(HELP_TEXT);
       return 0;
     case 'check':
-      return loadCold().runCheck(invocation.args, { env, out: writeStdout });
+      return loadCold().runCheck(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'sign':
       return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'unlock':

@@ -4,7 +4,8 @@ import { errorCode } from '../errors.js';
 import { compiledFormDefect, compiledPathFor, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
 import { loadConfig, writeCompiledConfig } from '../config/full.js';
 import { configWarnings } from './_config-warnings.js';
-import { parseCheckArgs } from './_check-args.js';
+import { CHECK_HELP, CHECK_USAGE, parseCheckArgs } from './_check-args.js';
+import { runCheckKeys } from './check-keys.js';
 import type { CheckWarning } from './_check-warning.js';
 import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
@@ -15,6 +16,7 @@ import { compiledFormWidening } from '../config/_no-wider.js';
 interface CheckIO {
   readonly env: Readonly<Record<string, string | undefined>>;
   out(text: string): void;
+  err(text: string): void;
 }
 
 /**
@@ -23,10 +25,16 @@ interface CheckIO {
  */
 export function runCheck(args: readonly string[], io: CheckIO): number {
   const parsed = parseCheckArgs(args);
-  if ('error' in parsed) {
-    io.out(`portcullis check: ${parsed.error}\nusage: portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]\n`);
-    return 129;
+  if ('help' in parsed) {
+    io.out(CHECK_HELP);
+    return 0;
   }
+  if ('error' in parsed) {
+    // A usage error is one line on stderr and exit 2 (docs/config.md "portcullis check").
+    io.err(`portcullis check: ${parsed.error} (${CHECK_USAGE})\n`);
+    return 2;
+  }
+  if (parsed.keys !== undefined) return runCheckKeys({ ...parsed, keys: parsed.keys }, io);
   const { configOption, json, compile } = parsed;
   const path = resolveConfigPath(configOption, io.env);
   const loaded = loadConfig(path);

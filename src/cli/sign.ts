@@ -11,7 +11,15 @@ interface SignIO {
   err(text: string): void;
 }
 
-const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST\n';
+const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST';
+
+const HELP = `${USAGE}
+
+Prints REQUEST with fresh proof fields (+token, +ts, +nonce, +proof) prepended, ready for
+ssh svc@host "$(portcullis sign ...)". --secret-file strips one trailing newline;
+--server-id must equal the host's server.id; --stdin FILE binds the proof to that input.
+Exit 0; 2 on a usage error or an unreadable secret.
+`;
 
 /**
  * `portcullis sign` (docs/protocol.md §5): prints REQUEST with fresh proof fields prepended,
@@ -20,8 +28,12 @@ const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secre
  */
 export function runSign(args: readonly string[], io: SignIO): number {
   const parsed = parseSignArgs(args);
+  if ('help' in parsed) {
+    io.out(HELP);
+    return 0;
+  }
   if ('error' in parsed) {
-    io.err(`portcullis sign: ${parsed.error}\n${USAGE}`);
+    io.err(`portcullis sign: ${parsed.error} (${USAGE})\n`);
     return 2;
   }
   let secret: Buffer;
@@ -88,14 +100,15 @@ interface SignArgs {
   request: string;
 }
 
-function parseSignArgs(args: readonly string[]): SignArgs | { error: string } {
+function parseSignArgs(args: readonly string[]): SignArgs | { error: string } | { help: true } {
   const values: Record<string, string> = Object.create(null) as Record<string, string>;
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.
+    if (arg === '--help' || arg === '-h') return { help: true };
     const match = /^--(token|secret-file|secret-env|server-id|stdin)(?:=(.*))?$/s.exec(arg);
     if (match === null) {
-      if (arg.startsWith('--')) return { error: `unknown option ${arg}` };
+      if (arg.startsWith('--')) return { error: `unknown option ${JSON.stringify(arg.slice(0, 64))}` };
       positional.push(arg);
       continue;
     }

@@ -73,7 +73,7 @@ function configuredNames(config: Config, kind: CredentialKind): ReadonlyMap<stri
 }
 
 function parseUnlockArgs(args: readonly string[]): Parsed | { error: string } {
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) return { help: true };
+  if (args.includes('--help') || args.includes('-h')) return { help: true };
   const values: Record<string, string> = Object.create(null) as Record<string, string>;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.

@@ -11,9 +11,11 @@ Serve (run by sshd, never by hand):
 
 Operator and client commands:
   portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]
+  portcullis check --keys FILE [--config PATH] [--json] [--account NAME]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
-  portcullis --version | --help
+  portcullis --version | --help | -h
+  portcullis COMMAND --help     (usage errors: one line on stderr, exit 2)
 
 Callers run: ssh svc@host help
 `;

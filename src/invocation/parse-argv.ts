@@ -57,7 +57,7 @@ function parseArgv(argv: readonly string[], env: Readonly<Record<string, string 
   const first = argv[0];
   if (first === 'check' || first === 'sign' || first === 'unlock') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };
-  if (argv.length === 1 && first === '--help') return { mode: 'help' };
+  if (argv.length === 1 && (first === '--help' || first === '-h')) return { mode: 'help' };
 
   let optionWords = argv;
   let dashC: string | null = null;
@@ -152,4 +152,13 @@ function finish(values: OptionValues): ServeOptions {
 /** --diagnostic counts wherever it stands among `words`, even beside a bad option (§2.1). */
 function badOptions(detail: string, words: readonly string[]): Invocation {
   return { mode: 'bad-options', detail, diagnostic: words.includes('--diagnostic') };
+}
+
+/**
+ * The options of one operator line, read exactly as serve mode reads them; `check --keys`
+ * lints every `command=` with it (docs/config.md "portcullis check --keys").
+ */
+export function parseOperatorOptions(words: readonly string[]): { readonly options: ServeOptions } | { readonly error: string } {
+  const parsed = parseServeOptions(words, {});
+  return 'error' in parsed ? parsed : { options: finish(parsed.values) };
 }
