@@ -22,7 +22,8 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, Template } from './ty
  */
 // The release is part of the format: an upgrade may tighten the rules a config passed.
 // 4: int min defaults to 0 and patterns are matched by linear-pattern.ts (ADR 0013).
-const FORMAT = `portcullis-compiled-config/4/${VERSION}`;
+// 5: actions carry effects, idempotent and examples (docs/config.md).
+const FORMAT = `portcullis-compiled-config/5/${VERSION}`;
 const NEWLINE = 0x0a;
 
 interface Header {
