@@ -7,7 +7,7 @@ import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
-import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
+import { HELP_OVERVIEW, authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
 
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
@@ -192,7 +192,7 @@ class RequestSession {
     if (builtin.name === 'help') {
       const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
       if (!described.ok) return this.refuse(described.error);
-      fields = { domains: described.value };
+      fields = builtin.domain === null ? { ...HELP_OVERVIEW, domains: described.value } : { domains: described.value };
     } else if (builtin.name === 'list') {
       fields = { actions: listVisible(this.config, this.caller) };
     } else {
