@@ -135,7 +135,7 @@ describe('e2e: refusals, each with its code and exit status', () => {
     const r = await sshd.ssh('reader', null, { extraArgs: ['-T'] });
     assert.equal(r.status, 132);
     assert.equal(r.json?.error?.code, 'bad_request');
-    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help');
+    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help (many requests: ssh -T <host> session)');
   });
 
   it('names the required level and nothing about arguments', async () => {
