@@ -7,7 +7,7 @@ import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
 import { AuditLog, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, responseLine, stderrLine, successResponse, type AuditSubject, type Response } from './output/index.js';
-import { HELP_OVERVIEW, authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
+import { HELP_OVERVIEW, authorize, describeVisible, listVisible, maxLevel, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
 
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
@@ -157,7 +157,7 @@ class RequestSession {
     }
     this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
     const parsed = parseRequest(rawRequest, this.config.server.maxRequestBytes);
-    if (!parsed.ok) return this.refuse(parsed.error);
+    if (!parsed.ok) return this.refuse(teachGrammar(parsed.error, rawRequest, this.config, this.caller));
     const request = parsed.value;
     // SECURITY: mask before any refusal can be logged: a caller refused for its level, tags
     // or proof still must not put a sensitive value into the audit log.
@@ -224,7 +224,7 @@ class RequestSession {
       }
       if (read.kind !== 'data') {
         const failure: Failure = read.kind === 'timeout'
-          ? { code: 'timeout', message: 'stdin did not reach its end within the timeout' }
+          ? { code: 'timeout', message: 'stdin did not reach its end within the timeout', hint: stdinTimeoutHint(action) }
           : { code: 'service_unavailable', message: 'service unavailable', detail: 'aborted while reading stdin' };
         return this.refuse(failure);
       }

@@ -1,7 +1,7 @@
 /** Configuration stage (docs/config.md): the hot-path API. The full loader is in full.ts. */
 export { compiledPathFor, resolveConfigPath } from './path.js';
 export { loadCompiledConfig } from './compiled.js';
-export { checkArgValue } from './arg-values.js';
+export { PATTERN_MISMATCH, checkArgValue } from './arg-values.js';
 export { checkSecureFile } from './_permissions.js';
 export { readCapped } from './_read.js';
 export { resolveSecret, stripOneNewline } from './_secrets.js';

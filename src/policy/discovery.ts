@@ -1,6 +1,7 @@
 import type { ActionConfig, ArgSpec, Config } from '../config/index.js';
 import { fail, ok, type Result } from '../errors.js';
 import { isVisible, type Caller } from './authorize.js';
+import { unknownActionHint, unknownDomainHint } from './hints.js';
 
 export interface ArgDescription {
   name: string;
@@ -53,8 +54,8 @@ export function describeVisible(config: Config, caller: Caller, domainName: stri
   }
   if (domainName !== null && described.length === 0) {
     const visibleDomain = [...(config.domains.get(domainName)?.actions.values() ?? [])].some((a) => isVisible(a, caller));
-    if (!visibleDomain) return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: 'try: help' });
-    return fail('unknown_action', `unknown action '${actionName ?? ''}' in domain '${domainName}'`, { hint: `try: help ${domainName}` });
+    if (!visibleDomain) return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: unknownDomainHint(config, caller, domainName, actionName) });
+    return fail('unknown_action', `unknown action '${actionName ?? ''}' in domain '${domainName}'`, { hint: unknownActionHint(config, caller, domainName, actionName ?? '') });
   }
   return ok(described);
 }
