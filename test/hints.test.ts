@@ -73,6 +73,7 @@ describe('answers that teach: the measured mistakes', () => {
   it('logs tail file=x | grep ERROR: one action per call; filter the JSON on your side', async () => {
     includesAll(hintOf(await host.serve('logs tail file=x | grep ERROR'), 'bad_request', 132), ['one action per call; filter the JSON on your side']);
     includesAll(hintOf(await host.serve('ls | grep x'), 'bad_request', 132), ['this is not a shell', 'one action per call']);
+    includesAll(hintOf(await host.serve('list | grep app'), 'bad_request', 132), ['one action per call', 'try: list']);
   });
 
   it('note=hotfix for login split by the local shell: the whole request in one quoted argument', async () => {
@@ -110,7 +111,7 @@ describe('answers that teach: the measured mistakes', () => {
   it('an action whose stdin never ends hints < file or ssh -n', async () => {
     const never = (): Readable => new Readable({ read: () => undefined });
     const result = await serveOnce(host.config, 'logs import', { stdinStream: never });
-    includesAll(hintOf(result, 'timeout', 124), ['< file', 'ssh -n', 'logs import']);
+    includesAll(hintOf(result, 'timeout', 124), [`ssh <host> 'logs import' < file`, 'ssh -n']);
   });
 
   it('no command at all: the exact hint of docs/protocol.md §2.1', async () => {

@@ -42,7 +42,7 @@ function hintFor(words: readonly TypedWord[], lexedOk: boolean, bad: string | nu
   const first = words[0] as TypedWord;
   const chaining = bad !== null && CHAINING.has(bad);
   const name = first.text.toLowerCase().replace(/^-+/, '').match(/^[a-z0-9_-]+/)?.[0] ?? '';
-  if ((BUILTIN_NAMES as readonly string[]).includes(first.text)) return builtinHint(words, config, caller);
+  if ((BUILTIN_NAMES as readonly string[]).includes(first.text)) return `${chaining ? `${ONE_ACTION}; ` : ''}${builtinHint(words, config, caller)}`;
   if (HELP_WORDS.has(first.text)) return 'try: help';
   if (!isVisibleDomain(config, caller, name)) {
     const second = words[1]?.text.toLowerCase() ?? null;

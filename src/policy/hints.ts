@@ -85,5 +85,5 @@ export function argumentHint(action: ActionConfig, problem: 'unknown' | 'twice' 
 
 /** An action's stdin never ended (docs/protocol.md §7.3): ssh was still waiting for a terminal. */
 export function stdinTimeoutHint(action: ActionConfig): string {
-  return `${action.domain} ${action.name} reads stdin to its end: send a file (ssh <host> '${action.domain} ${action.name} …' < file), or nothing (ssh -n)`;
+  return `${action.domain} ${action.name} reads stdin to its end: send a file (ssh <host> '${requestFor(action)}' < file), or nothing (ssh -n)`;
 }
