@@ -81,6 +81,11 @@ describe('answers that teach: the measured mistakes', () => {
     includesAll(hint, ['local shell removed the quotes', `ssh <host> 'app deploy version=1.4.2 note="hotfix for login"'`]);
   });
 
+  it('a visible domain written in capitals or with dashes is named as it is written', async () => {
+    assert.equal(hintOf(await host.serve('HOST disk mount=/var'), 'bad_request', 132), 'did you mean: host; names are lowercase letters, digits, - and _; try: help host');
+    assert.match(hintOf(await host.serve('--host disk'), 'bad_request', 132), /did you mean: host;/);
+  });
+
   it('a domain with no action lists its visible actions', async () => {
     assert.equal(hintOf(await host.serve('host'), 'bad_request', 132), 'actions in host: disk; try: help host');
   });

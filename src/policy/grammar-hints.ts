@@ -28,9 +28,9 @@ export function teachGrammar(failure: Failure, request: string, config: Config, 
   const all: TypedWord[] = lexed.ok
     ? lexed.value.map((w) => ({ text: w.text, raw: request.slice(w.start, w.end), column: w.column }))
     : splitLoosely(request);
-  const words = all.slice(all.findIndex((w) => !w.text.startsWith('+')));
-  const first = words[0];
-  if (first === undefined || first.text.startsWith('+')) return failure;
+  const start = all.findIndex((w) => !w.text.startsWith('+'));
+  if (start < 0) return failure;
+  const words = all.slice(start);
   const bad = failure.column === undefined ? null : characterAt(request, failure.column);
   const chaining = bad !== null && CHAINING.has(bad);
   const hint = lexed.ok || chaining || isQuotingProblem(bad) ? hintFor(words, lexed.ok, bad, failure.column ?? 0, config, caller) : null;
@@ -53,6 +53,7 @@ function hintFor(words: readonly TypedWord[], lexedOk: boolean, bad: string | nu
   if (chaining) return `${ONE_ACTION} (a value holding '${bad}' goes in single quotes)`;
   if (!lexedOk) return `put a value holding '${bad ?? ''}' in single quotes, and send the whole request as one quoted ssh argument so that your shell keeps the quotes`;
   const domain = name;
+  if (first.text !== domain) return `did you mean: ${domain}; names are lowercase letters, digits, - and _; try: help ${domain}`;
   const actionWord = words[1];
   if (actionWord === undefined) {
     return `actions in ${domain}: ${visibleActions(config, caller, domain).map((a) => a.name).join(', ')}; try: help ${domain}`;
