@@ -74,7 +74,7 @@ describe('e2e: Portcullis as the login shell', { skip: isRoot ? false : 'needs r
   it('forms A+B: no client command answers "no command given", with no option from the forced line', async () => {
     const r = await sshd.ssh('forced', null, { extraArgs: ['-T'] });
     assert.equal(r.json?.error?.code, 'bad_request');
-    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help');
+    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help (many requests: ssh -T <host> session)');
     const decision = fx.auditRecords().find((rec) => rec.request_id === r.json?.request_id);
     assert.equal(decision?.identity, account);
   });

@@ -135,7 +135,17 @@ describe('e2e: refusals, each with its code and exit status', () => {
     const r = await sshd.ssh('reader', null, { extraArgs: ['-T'] });
     assert.equal(r.status, 132);
     assert.equal(r.json?.error?.code, 'bad_request');
-    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help');
+    assert.equal(r.json?.error?.hint, 'no command given; try: ssh <host> help (many requests: ssh -T <host> session)');
+  });
+
+  it('a value whose quotes the local shell removed gets the whole request as one quoted argument', async () => {
+    const r = await sshd.sshFromShell('reader', 't echo msg="hotfix for login"');
+    assert.equal(r.status, 132);
+    assert.equal(r.json?.error?.code, 'bad_request');
+    assert.match(String(r.json?.error?.hint), /local shell removed the quotes/);
+    assert.ok(String(r.json?.error?.hint).endsWith(`ssh <host> 't echo msg="hotfix for login"'`), String(r.json?.error?.hint));
+    const fixed = await sshd.sshFromShell('reader', `'t echo msg="hotfix for login"'`);
+    assert.equal(fixed.json?.stdout, 'hotfix for login\n', 'the suggested form works');
   });
 
   it('names the required level and nothing about arguments', async () => {

@@ -5,7 +5,7 @@ import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { ServeOptions } from './invocation/index.js';
 import { TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type Response } from './output/index.js';
-import { authorize, describeVisible, listVisible, maxLevel, planExecution, validateArgs, type Caller } from './policy/index.js';
+import { HELP_OVERVIEW, authorize, describeVisible, listVisible, maxLevel, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
 
 /** What one request needs from its surroundings; it does no process I/O of its own. */
@@ -152,7 +152,7 @@ export class Exchange {
     }
     this.subject.request = capForLog(maskProofInRawRequest(rawRequest));
     const parsed = parseRequest(rawRequest, this.config.server.maxRequestBytes);
-    if (!parsed.ok) return this.refuse(parsed.error);
+    if (!parsed.ok) return this.refuse(teachGrammar(parsed.error, rawRequest, this.config, this.caller));
     const request = parsed.value;
     // SECURITY: mask before any refusal can be logged: a caller refused for its level, tags
     // or proof still must not put a sensitive value into the audit log.
@@ -192,7 +192,7 @@ export class Exchange {
     if (builtin.name === 'help') {
       const described = describeVisible(this.config, this.caller, builtin.domain, builtin.action);
       if (!described.ok) return this.refuse(described.error);
-      fields = { domains: described.value };
+      fields = builtin.domain === null ? { ...this.helpOverview(), domains: described.value } : { domains: described.value };
     } else if (builtin.name === 'list') {
       fields = { actions: listVisible(this.config, this.caller) };
     } else {
@@ -200,6 +200,12 @@ export class Exchange {
     }
     if (!this.decide('allow', null)) return this.auditUnavailable();
     return { response: successResponse(this.requestId, fields), stderr: null, exit: 0, lockedOut: false };
+  }
+
+  /** help's usage, built-ins and scope; `session` only where this host enables it. */
+  private helpOverview(): Record<string, unknown> {
+    const enabled = this.config.server.session.enabled && this.session === null;
+    return { ...HELP_OVERVIEW, builtins: HELP_OVERVIEW.builtins.filter((b) => enabled || b.name !== 'session') };
   }
 
   /** The answer to `session`: its hello line, or why there is no session (docs/protocol.md §12). */
@@ -284,7 +290,7 @@ export class Exchange {
     }
     if (read.kind !== 'data') {
       const failure: Failure = read.kind === 'timeout'
-        ? { code: 'timeout', message: 'stdin did not reach its end within the timeout' }
+        ? { code: 'timeout', message: 'stdin did not reach its end within the timeout', hint: stdinTimeoutHint(action) }
         : { code: 'service_unavailable', message: 'service unavailable', detail: 'aborted while reading stdin' };
       return { refusal: this.refuse(failure) };
     }

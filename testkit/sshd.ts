@@ -98,6 +98,18 @@ export class SshdHarness {
     return runProcess('ssh', args, options.stdin, options.timeoutMs ?? 60000);
   }
 
+  /**
+   * Runs ssh from a local /bin/sh as a person types it (`ssh host t echo msg="a b"`): that
+   * shell splits and unquotes `line` into ssh's arguments, and ssh joins them with spaces.
+   */
+  sshFromShell(keyName: string, line: string, options: SshOptions = {}): Promise<SshResult> {
+    const key = this.keyFiles.get(keyName);
+    if (key === undefined) throw new Error(`no key ${keyName}`);
+    const args = ['-F', '/dev/null', '-i', key.file, '-p', String(this.port), '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes',
+      '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `${key.user}@127.0.0.1`];
+    return runProcess('/bin/sh', ['-c', `exec ssh "$@" ${line}`, 'sh', ...args], options.stdin, options.timeoutMs ?? 60000);
+  }
+
   async stop(): Promise<void> {
     this.process.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });

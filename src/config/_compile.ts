@@ -6,6 +6,7 @@ import type { RawAction, RawArg, RawConfig } from './_schema.js';
 import { isInlineSecret, resolveSecret } from './_secrets.js';
 import { unreadableHint } from './_access-hint.js';
 import { BUILTIN_PLACEHOLDERS, parseTemplate, placeholdersOf } from './_template.js';
+import { checkExample } from './_examples.js';
 import type { ActionConfig, ArgSpec, Config, ConfigProblem, DomainConfig, Template, TokenConfig } from './types.js';
 
 const RESERVED_ENV_PREFIX = 'PORTCULLIS_';
@@ -152,6 +153,11 @@ function compileAction(
     });
   }
 
+  raw.examples.forEach((example, index) => {
+    const error = checkExample(example, domain, name, args);
+    if (error !== null) problems.errors.push({ path: `${at}.examples[${index}]`, message: error });
+  });
+
   if (problems.errors.length > errorsBefore) return null;
   return {
     domain,
@@ -167,6 +173,9 @@ function compileAction(
     stdin: raw.stdin === false ? null : { maxBytes: raw.stdin.max_bytes },
     maxOutputBytes: raw.max_output_bytes ?? server.maxOutputBytes,
     args,
+    effects: raw.effects ?? null,
+    idempotent: raw.idempotent,
+    examples: raw.examples,
   };
 }
 

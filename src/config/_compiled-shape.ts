@@ -158,7 +158,10 @@ export function domainDefect(domain: unknown, domainName: string): string | null
 }
 
 function actionDefect(action: unknown, domain: string, at: string): string {
-  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args']);
+  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args', 'effects', 'idempotent', 'examples']);
+  if (a.effects !== null && a.effects !== 'read' && a.effects !== 'write' && a.effects !== 'destructive') fail(`${at}.effects`, 'is not an effect');
+  flag(a.idempotent, `${at}.idempotent`);
+  list(a.examples, `${at}.examples`).forEach((example, k) => text(example, `${at}.examples[${k}]`));
   if (a.domain !== domain) fail(`${at}.domain`, 'differs from its line');
   const actionName = name(a.name, `${at}.name`);
   text(a.description, `${at}.description`);

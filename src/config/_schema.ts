@@ -99,6 +99,9 @@ const actionSchema = z.strictObject({
   stdin: z.union([z.literal(false), z.strictObject({ max_bytes: boundedInt(1, 1073741824) })], { error: 'must be false or { max_bytes = N } (N from 1 to 1073741824)' }).default(false),
   max_output_bytes: boundedInt(1, 67108864).optional(),
   args: z.record(identifier, argSchema).default({}),
+  effects: z.enum(['read', 'write', 'destructive']).optional(),
+  idempotent: z.boolean().default(false),
+  examples: z.array(z.string()).default([]),
 });
 
 const domainSchema = z.strictObject({

@@ -6,6 +6,9 @@ import type { ArgSpec } from './types.js';
  * that will be substituted. Pure: `path` containment on disk is the policy stage's job.
  * Messages never echo the value, since it may be sensitive.
  */
+/** The error of a string that breaks its pattern; the refusal's hint then shows the pattern. */
+export const PATTERN_MISMATCH = 'does not match the required pattern';
+
 export function checkArgValue(spec: ArgSpec, value: string): { value: string } | { error: string } {
   switch (spec.type) {
     case 'string':
@@ -29,7 +32,7 @@ function checkString(spec: Extract<ArgSpec, { type: 'string' }>, value: string):
   if (length < spec.minLength) return { error: `is shorter than ${spec.minLength} characters` };
   // SECURITY: a value starting with '-' could become an option of the program it is passed to.
   if (value.startsWith('-') && !spec.allowLeadingDash) return { error: 'must not start with -' };
-  if (spec.pattern !== null && !spec.pattern.test(value)) return { error: 'does not match the required pattern' };
+  if (spec.pattern !== null && !spec.pattern.test(value)) return { error: PATTERN_MISMATCH };
   return { value };
 }
 

@@ -2,7 +2,7 @@
 export { compiledPathFor, resolveConfigPath } from './path.js';
 export { compiledFormDefect, loadCompiledConfig, openCompiledConfig } from './compiled.js';
 export { decisionDetail, withIgnoredCompiledForm } from './compiled-note.js';
-export { checkArgValue } from './arg-values.js';
+export { PATTERN_MISMATCH, checkArgValue } from './arg-values.js';
 export { checkSecureFile } from './_permissions.js';
 export { readCapped } from './_read.js';
 export { resolveSecret, stripOneNewline } from './_secrets.js';

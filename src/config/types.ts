@@ -55,7 +55,14 @@ export interface ActionConfig {
   readonly stdin: { readonly maxBytes: number } | null;
   readonly maxOutputBytes: number;
   readonly args: ReadonlyMap<string, ArgSpec>;
+  /** What the action does to the host, as configured; null: derived from its level (docs/config.md). */
+  readonly effects: ActionEffects | null;
+  readonly idempotent: boolean;
+  /** Complete request texts shown by help; each one parses and passes this action's argument checks. */
+  readonly examples: readonly string[];
 }
+
+export type ActionEffects = 'read' | 'write' | 'destructive';
 
 export interface DomainConfig {
   readonly name: string;

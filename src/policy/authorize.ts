@@ -1,5 +1,6 @@
 import type { ActionConfig, Config, DomainConfig } from '../config/index.js';
 import { fail, ok, type Level, type Result } from '../errors.js';
+import { unknownActionHint, unknownDomainHint } from './hints.js';
 
 /** The effective rights of one request: the key's, raised by a verified proof. */
 export interface Caller {
@@ -35,11 +36,11 @@ export function authorize(config: Config, domainName: string, actionName: string
   // SECURITY: Map lookup: the names come from the network.
   const domain = config.domains.get(domainName);
   if (domain === undefined || !domainExistsFor(domain, caller)) {
-    return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: 'try: help' });
+    return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: unknownDomainHint(config, caller, domainName, actionName) });
   }
   const action = domain.actions.get(actionName);
   if (action === undefined || !tagsMatch(action, caller)) {
-    return fail('unknown_action', `unknown action '${actionName}' in domain '${domainName}'`, { hint: `try: help ${domainName}` });
+    return fail('unknown_action', `unknown action '${actionName}' in domain '${domainName}'`, { hint: unknownActionHint(config, caller, domainName, actionName) });
   }
   if (!levelAtLeast(caller.level, action.level)) {
     return fail('insufficient_level', `'${domainName} ${actionName}' needs level ${action.level}`, {

@@ -1,6 +1,7 @@
 import type { ActionConfig, ArgSpec, Config } from '../config/index.js';
 import { fail, ok, type Result } from '../errors.js';
 import { isVisible, type Caller } from './authorize.js';
+import { unknownActionHint, unknownDomainHint } from './hints.js';
 
 export interface ArgDescription {
   name: string;
@@ -12,7 +13,11 @@ export interface ArgDescription {
   min?: number;
   max?: number;
   max_length?: number;
+  min_length?: number;
   pattern?: string;
+  allow_leading_dash?: boolean;
+  must_exist?: boolean;
+  sensitive: boolean;
 }
 
 export interface ActionDescription {
@@ -21,6 +26,10 @@ export interface ActionDescription {
   level: string;
   tags: readonly string[];
   stdin: false | { max_bytes: number };
+  effects: 'read' | 'write' | 'destructive';
+  idempotent: boolean;
+  examples: readonly string[];
+  output: 'json';
   args: ArgDescription[];
 }
 
@@ -45,13 +54,13 @@ export function describeVisible(config: Config, caller: Caller, domainName: stri
   }
   if (domainName !== null && described.length === 0) {
     const visibleDomain = [...(config.domains.get(domainName)?.actions.values() ?? [])].some((a) => isVisible(a, caller));
-    if (!visibleDomain) return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: 'try: help' });
-    return fail('unknown_action', `unknown action '${actionName ?? ''}' in domain '${domainName}'`, { hint: `try: help ${domainName}` });
+    if (!visibleDomain) return fail('unknown_domain', `unknown domain '${domainName}'`, { hint: unknownDomainHint(config, caller, domainName, actionName) });
+    return fail('unknown_action', `unknown action '${actionName ?? ''}' in domain '${domainName}'`, { hint: unknownActionHint(config, caller, domainName, actionName ?? '') });
   }
   return ok(described);
 }
 
-/** `list`: one line per visible action, `domain action key=<type|a|b> [opt=<int>]`. */
+/** `list`: one line per visible action, `domain action key=<type|a|b> [opt=<int>]`, ending in ` < stdin` when it reads stdin. */
 export function listVisible(config: Config, caller: Caller): string[] {
   const lines: string[] = [];
   for (const domain of config.domains.values()) {
@@ -61,7 +70,7 @@ export function listVisible(config: Config, caller: Caller): string[] {
         const shape = `${spec.name}=<${spec.type === 'enum' ? spec.values.join('|') : spec.type}>`;
         return spec.required ? shape : `[${shape}]`;
       });
-      lines.push([domain.name, action.name, ...args].join(' '));
+      lines.push([domain.name, action.name, ...args, ...(action.stdin !== null ? ['< stdin'] : [])].join(' '));
     }
   }
   return lines;
@@ -74,12 +83,17 @@ function describeAction(action: ActionConfig): ActionDescription {
     level: action.level,
     tags: action.tags,
     stdin: action.stdin === null ? false : { max_bytes: action.stdin.maxBytes },
+    // Unset: a read action is presented as read-only, any other as destructive (docs/config.md).
+    effects: action.effects ?? (action.level === 'read' ? 'read' : 'destructive'),
+    idempotent: action.idempotent,
+    examples: action.examples,
+    output: 'json',
     args: [...action.args.values()].map(describeArg),
   };
 }
 
 function describeArg(spec: ArgSpec): ArgDescription {
-  const description: ArgDescription = { name: spec.name, type: spec.type, description: spec.description, required: spec.required };
+  const description: ArgDescription = { name: spec.name, type: spec.type, description: spec.description, required: spec.required, sensitive: spec.sensitive };
   if (spec.default !== null && !spec.sensitive) description.default = typedDefault(spec, spec.default);
   if (spec.type === 'enum') description.values = spec.values;
   if (spec.type === 'int') {
@@ -88,8 +102,11 @@ function describeArg(spec: ArgSpec): ArgDescription {
   }
   if (spec.type === 'string') {
     description.max_length = spec.maxLength;
+    description.min_length = spec.minLength;
     if (spec.patternSource !== null) description.pattern = spec.patternSource;
+    description.allow_leading_dash = spec.allowLeadingDash;
   }
+  if (spec.type === 'path') description.must_exist = spec.mustExist;
   return description;
 }
 
@@ -98,3 +115,26 @@ function typedDefault(spec: ArgSpec, text: string): string | number | boolean {
   if (spec.type === 'bool') return text === 'true';
   return text;
 }
+
+/** What `help` with no argument adds to the domains (docs/protocol.md §7.2). */
+export const HELP_OVERVIEW = {
+  usage:
+    'domain action name=value …, sent as one quoted ssh argument so that your shell keeps the quotes ' +
+    `(ssh HOST 'domain action name="two words"'); a bool is name=true or name=false; a value holding ` +
+    'spaces or other characters goes in single or double quotes; an action that reads stdin takes ' +
+    "ssh's (< file); one action per call",
+  builtins: [
+    {
+      name: 'help',
+      description: 'what you may run, with every argument rule',
+      args: [
+        { name: 'domain', required: false },
+        { name: 'action', required: false },
+      ],
+    },
+    { name: 'list', description: 'one line per action you may run', args: [] },
+    { name: 'whoami', description: 'your identity, level and tags', args: [] },
+    { name: 'session', description: 'many requests over one connection (ssh -T HOST session), when the host enables it', args: [] },
+  ],
+  scope: 'only what this caller may run is listed; other domains and actions may exist',
+} as const;

@@ -2,4 +2,6 @@
 export { authorize, isVisible, maxLevel, type Caller } from './authorize.js';
 export { validateArgs, resolveUnderRoot, type ArgValues } from './validate-args.js';
 export { planExecution, type PlanContext } from './plan.js';
-export { describeVisible, listVisible, type DomainDescription } from './discovery.js';
+export { HELP_OVERVIEW, describeVisible, listVisible, type DomainDescription } from './discovery.js';
+export { teachGrammar } from './grammar-hints.js';
+export { stdinTimeoutHint } from './hints.js';

@@ -1,8 +1,9 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { checkArgValue, type ActionConfig, type ArgSpec } from '../config/index.js';
+import { PATTERN_MISMATCH, checkArgValue, type ActionConfig, type ArgSpec } from '../config/index.js';
 import { fail, ok, type Failure, type Result } from '../errors.js';
 import type { RequestArg } from '../request/index.js';
+import { argumentHint } from './hints.js';
 
 /** Argument values ready to substitute; an absent optional argument has no entry. */
 export type ArgValues = ReadonlyMap<string, string>;
@@ -15,27 +16,27 @@ export function validateArgs(action: ActionConfig, args: readonly RequestArg[]):
   for (const { key, value } of args) {
     // SECURITY: Map lookup: the key comes from the network.
     const spec = action.args.get(key);
-    if (spec === undefined) return badArgument(key, `unknown argument '${key}'`);
-    if (values.has(key)) return badArgument(key, `argument '${key}' is given twice`);
+    if (spec === undefined) return badArgument(action, 'unknown', key, `unknown argument '${key}'`);
+    if (values.has(key)) return badArgument(action, 'twice', key, `argument '${key}' is given twice`);
     const checked = checkOne(spec, value);
-    if ('error' in checked) return badArgument(key, `argument '${key}' ${checked.error}`);
+    if ('error' in checked) return badArgument(action, checked.error === PATTERN_MISMATCH ? 'pattern' : 'value', key, `argument '${key}' ${checked.error}`);
     values.set(key, checked.value);
   }
   for (const spec of action.args.values()) {
     if (values.has(spec.name)) continue;
     if (spec.default !== null) {
       const checked = checkOne(spec, spec.default);
-      if ('error' in checked) return badArgument(spec.name, `default of '${spec.name}' ${checked.error}`);
+      if ('error' in checked) return badArgument(action, 'value', spec.name, `default of '${spec.name}' ${checked.error}`);
       values.set(spec.name, checked.value);
     } else if (spec.required) {
-      return badArgument(spec.name, `missing required argument '${spec.name}'`);
+      return badArgument(action, 'missing', spec.name, `missing required argument '${spec.name}'`);
     }
   }
   return ok(values);
 }
 
-function badArgument(argument: string, message: string): { ok: false; error: Failure } {
-  return fail('bad_argument', message, { argument, hint: 'see: help <domain> <action>' });
+function badArgument(action: ActionConfig, problem: Parameters<typeof argumentHint>[1], argument: string, message: string): { ok: false; error: Failure } {
+  return fail('bad_argument', message, { argument, hint: argumentHint(action, problem, argument) });
 }
 
 function checkOne(spec: ArgSpec, value: string): { value: string } | { error: string } {

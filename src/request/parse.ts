@@ -56,7 +56,7 @@ export function isBuiltinName(name: string): name is BuiltinName {
 }
 
 /** The hint for a connection that sent no command (docs/protocol.md §2.1). */
-export const NO_COMMAND_HINT = 'no command given; try: ssh <host> help';
+export const NO_COMMAND_HINT = 'no command given; try: ssh <host> help (many requests: ssh -T <host> session)';
 
 /**
  * Parses a request (docs/protocol.md §3). Never throws; every refusal is `bad_request` with the
