@@ -47,6 +47,8 @@ export function authenticate(config: Config, fields: ProofFields, commandText: s
   if (!verdict.ok && verdict.error.code === 'auth_failed') {
     const recorded = recordFailure(policy, countedSubjects(config, proof.token, requester), nowMs);
     if (recorded !== true) return serviceUnavailable(recorded.error);
+    // The failure that locks the caller out ends a session right after its answer (docs/protocol.md §12).
+    if (checkLockout(policy, lockoutChecks(config, proof.token, requester), nowMs) !== null) return { ok: false, error: { ...verdict.error, lockedOut: true } };
   }
   return verdict;
 }
