@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { reachableBundle } from '../testkit/reachable-bundle.js';
 import { BUNDLE } from '../testkit/sshd.js';
 import { makeTempDir, serverTable } from '../testkit/tmp.js';
 
@@ -35,7 +36,9 @@ function check(body: string | ((dir: string) => string), asUser?: number, config
     chmodSync(dir, 0o755);
     chmodSync(config, configMode);
   }
-  const result = spawnSync(BUNDLE, ['check', '--config', config, '--json'], {
+  // Another account cannot traverse every checkout (a clone in /root or a mktemp dir): it runs a copy.
+  const bundle = asUser !== undefined ? reachableBundle(dir) : BUNDLE;
+  const result = spawnSync(bundle, ['check', '--config', config, '--json'], {
     encoding: 'utf8',
     env: { PATH: '/usr/bin:/bin' },
     ...(asUser !== undefined ? { uid: asUser, gid: asUser } : {}),
