@@ -5,6 +5,12 @@
 
 export type Level = 'read' | 'ops' | 'admin';
 
+const LEVEL_RANK: Readonly<Record<Level, number>> = { read: 0, ops: 1, admin: 2 };
+
+export function levelAtLeast(have: Level, need: Level): boolean {
+  return LEVEL_RANK[have] >= LEVEL_RANK[need];
+}
+
 export const ERROR_CODES = [
   'timeout',
   'exec_failed',

@@ -1,12 +1,12 @@
 import type { Readable } from 'node:stream';
-import { authenticate, callerOf, readCallerIdentity, signedCommand } from './auth/index.js';
+import { authenticate, callerOf, raisedBy, readCallerIdentity, signedCommand } from './auth/index.js';
 import { decisionDetail, type ActionConfig, type Config } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { ServeOptions } from './invocation/index.js';
 import { TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type Response } from './output/index.js';
-import { HELP_OVERVIEW, authorize, describeVisible, listVisible, maxLevel, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
-import { NO_COMMAND_HINT, maskProofInRawRequest, parseRequest, type ParsedRequest } from './request/index.js';
+import { HELP_OVERVIEW, authorize, describeCaller, describeVisible, listVisible, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
+import { NO_COMMAND_HINT, maskProofInRawRequest, maskSensitiveValues, parseRequest, type ParsedRequest } from './request/index.js';
 
 /** What one request needs from its surroundings; it does no process I/O of its own. */
 export interface ExchangeIO {
@@ -172,10 +172,7 @@ export class Exchange {
       const granted = authenticate(this.config, request.proofFields, signed, requester, this.io.now());
       if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
       if (!granted.ok) return this.refuse(granted.error);
-      this.caller = {
-        level: maxLevel(this.caller.level, granted.value.level),
-        tags: [...new Set([...this.caller.tags, ...granted.value.tags])],
-      };
+      this.caller = raisedBy(this.caller, granted.value);
       this.subject.level = this.caller.level;
       this.subject.tags = this.caller.tags;
     }
@@ -196,7 +193,7 @@ export class Exchange {
     } else if (builtin.name === 'list') {
       fields = { actions: listVisible(this.config, this.caller) };
     } else {
-      fields = { identity: this.subject.identity, level: this.caller.level, tags: this.caller.tags, token: this.subject.token, client: this.subject.client };
+      fields = describeCaller(this.subject, this.caller);
     }
     if (!this.decide('allow', null)) return this.auditUnavailable();
     return { response: successResponse(this.requestId, fields), stderr: null, exit: 0, lockedOut: false };
@@ -241,6 +238,14 @@ export class Exchange {
     this.subject.args = auditArgs(values.value, (key) => action.args.get(key)?.sensitive === true);
 
     if (request.stdinSha256 !== null && action.stdin === null) return this.refuse(stdinHashWithoutStdin('this action'));
+    // Planned before stdin is read: nothing the caller sends next can change what runs.
+    const plan = planExecution(action, values.value, this.config.server.env, {
+      domain: action.domain,
+      action: action.name,
+      identity: this.subject.identity,
+      requestId: this.requestId,
+      level: this.caller.level,
+    });
     const deadline = this.io.now() + action.timeout * 1000;
     let stdin: Buffer | null = null;
     if (action.stdin !== null) {
@@ -259,13 +264,6 @@ export class Exchange {
       return this.refuse({ code: 'service_unavailable', message: 'service unavailable', detail: 'aborted by a signal before the action started' });
     }
     if (!this.decide('allow', null)) return this.auditUnavailable();
-    const plan = planExecution(action, values.value, this.config.server.env, {
-      domain: action.domain,
-      action: action.name,
-      identity: this.subject.identity,
-      requestId: this.requestId,
-      level: this.caller.level,
-    });
     const result = await runAction({ ...plan, timeoutMs: Math.max(1, deadline - this.io.now()) }, {
       stdin,
       killGraceMs: this.config.server.killGrace * 1000,
@@ -336,13 +334,9 @@ export class Exchange {
     // SECURITY: Map lookups: the names come from the network.
     const specs = request.action === null ? undefined : this.config.domains.get(request.domain)?.actions.get(request.action)?.args;
     const sensitive = (key: string): boolean => specs?.get(key)?.sensitive === true;
-    let text = request.commandText;
-    // From the end, so that earlier offsets stay valid as later words shrink.
-    for (const arg of [...request.args].reverse()) {
-      if (sensitive(arg.key)) text = `${text.slice(0, arg.start)}${arg.key}=***${text.slice(arg.end)}`;
-    }
-    this.subject.request = capForLog(text);
-    this.subject.args = auditArgs(request.args.map((arg) => [arg.key, arg.value]), sensitive);
+    const masked = maskSensitiveValues(request, sensitive);
+    this.subject.request = capForLog(masked.text);
+    this.subject.args = auditArgs(masked.args, sensitive);
   }
 
   private refuse(failure: Failure): Answer {

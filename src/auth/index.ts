@@ -2,3 +2,4 @@
 export { authenticate, callerOf, type Grant } from './authenticate.js';
 export { computeProof, proofMessage, signedCommand } from './proof.js';
 export { readCallerIdentity, runningAccount, type CallerIdentity } from './identity.js';
+export { raisedBy, type Rights } from './grant.js';

@@ -1,5 +1,5 @@
 import type { ActionConfig, Config, DomainConfig } from '../config/index.js';
-import { fail, ok, type Level, type Result } from '../errors.js';
+import { fail, levelAtLeast, ok, type Level, type Result } from '../errors.js';
 import { unknownActionHint, unknownDomainHint } from './hints.js';
 
 /** The effective rights of one request: the key's, raised by a verified proof. */
@@ -8,15 +8,7 @@ export interface Caller {
   readonly tags: readonly string[];
 }
 
-const LEVEL_RANK: Readonly<Record<Level, number>> = { read: 0, ops: 1, admin: 2 };
-
-export function levelAtLeast(have: Level, need: Level): boolean {
-  return LEVEL_RANK[have] >= LEVEL_RANK[need];
-}
-
-export function maxLevel(a: Level, b: Level): Level {
-  return levelAtLeast(a, b) ? a : b;
-}
+export { levelAtLeast };
 
 /** Tags isolate tenants: an untagged action is shared, a tagged one needs a common tag. */
 export function tagsMatch(action: ActionConfig, caller: Caller): boolean {

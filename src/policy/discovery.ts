@@ -138,3 +138,8 @@ export const HELP_OVERVIEW = {
   ],
   scope: 'only what this caller may run is listed; other domains and actions may exist',
 } as const;
+
+/** `whoami` (docs/protocol.md §7.2): who this request runs as, after any proof. */
+export function describeCaller(who: { readonly identity: string; readonly token: string | null; readonly client: string | null }, caller: Caller): Record<string, unknown> {
+  return { identity: who.identity, level: caller.level, tags: caller.tags, token: who.token, client: who.client };
+}

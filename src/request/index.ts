@@ -13,4 +13,4 @@ export {
   type RequestArg,
 } from './parse.js';
 export { quoteValue } from './quote.js';
-export { maskProofInRawRequest } from './mask.js';
+export { maskProofInRawRequest, maskSensitiveValues } from './mask.js';
