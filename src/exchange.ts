@@ -6,7 +6,7 @@ import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runActio
 import type { ServeOptions } from './invocation/index.js';
 import { TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type Response } from './output/index.js';
 import { HELP_OVERVIEW, authorize, describeCaller, describeVisible, listVisible, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
-import { NO_COMMAND_HINT, maskProofInRawRequest, maskSensitiveValues, parseRequest, type ParsedRequest } from './request/index.js';
+import { NO_COMMAND_HINT, maskProofInRawRequest, maskSensitiveValues, parseRequest, type ActionRequest, type BuiltinRequest, type ParsedRequest } from './request/index.js';
 
 /** What one request needs from its surroundings; it does no process I/O of its own. */
 export interface ExchangeIO {
@@ -180,9 +180,8 @@ export class Exchange {
     return this.runAction(request, stdinSource);
   }
 
-  private runBuiltin(request: ParsedRequest): Answer {
-    // INVARIANT: called only when request.builtin is set.
-    const builtin = request.builtin as NonNullable<ParsedRequest['builtin']>;
+  private runBuiltin(request: BuiltinRequest): Answer {
+    const { builtin } = request;
     if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${builtin.name}'`));
     if (builtin.name === 'session') return this.startSession();
     let fields: Record<string, unknown>;
@@ -225,9 +224,8 @@ export class Exchange {
     return this.refuse({ code: 'bad_request', message, reason: 'protocol' });
   }
 
-  private async runAction(request: ParsedRequest, stdinSource: StdinSource): Promise<Answer> {
-    // INVARIANT: a request without a built-in always has an action (grammar rule).
-    const actionName = request.action as string;
+  private async runAction(request: ActionRequest, stdinSource: StdinSource): Promise<Answer> {
+    const actionName = request.action;
     const authorized = authorize(this.config, request.domain, actionName, this.caller);
     if (!authorized.ok) return this.refuse(authorized.error);
     const action = authorized.value;

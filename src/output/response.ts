@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { Failure } from '../errors.js';
+import type { ErrorCode, Failure, Level } from '../errors.js';
 import { jsonLine } from './json-line.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
@@ -7,14 +7,63 @@ import type { CapturedStream, ExecResult } from '../exec/index.js';
 interface Envelope {
   v: 1;
   request_id: string;
-  ok: boolean;
 }
 
-export type Response = Envelope & Record<string, unknown>;
+/** `error` of a refusal: the code and what a client can act on; `detail` only under --diagnostic. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  column?: number;
+  argument?: string;
+  required_level?: Level;
+  reason?: string;
+  retry_after?: number;
+  detail?: string;
+}
+
+/** A request that did not run. */
+export interface RefusalResponse extends Envelope {
+  ok: false;
+  domain?: string;
+  action?: string;
+  error: WireError;
+}
+
+/** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
+export interface ExecutedResponse extends Envelope {
+  ok: boolean;
+  domain: string;
+  action: string;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  stdout: string;
+  stderr: string;
+  stdout_encoding: 'utf-8' | 'base64';
+  stderr_encoding: 'utf-8' | 'base64';
+  stdout_bytes: number;
+  stderr_bytes: number;
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  error?: { code: 'timeout'; message: string };
+}
+
+/** A built-in's answer (help, list, whoami, session): its own fields. */
+export interface BuiltinResponse extends Envelope {
+  ok: true;
+  [field: string]: unknown;
+}
+
+/** The wire answer (docs/protocol.md §7.2). */
+export type Response = RefusalResponse | ExecutedResponse | BuiltinResponse;
+
+/** A session's answer: the request's own plus the line's `id` (docs/protocol.md §12). */
+export type SessionResponse = Response & { id: string | null };
 
 /** A request that did not run. Server-side detail reaches the client only under --diagnostic. */
-export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): Response {
-  const error: Record<string, unknown> = { code: failure.code, message: failure.message };
+export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): RefusalResponse {
+  const error: WireError = { code: failure.code, message: failure.message };
   if (failure.hint !== undefined) error.hint = failure.hint;
   if (failure.column !== undefined) error.column = failure.column;
   if (failure.argument !== undefined) error.argument = failure.argument;
@@ -22,11 +71,7 @@ export function errorResponse(requestId: string, failure: Failure, where: { doma
   if (failure.reason !== undefined) error.reason = failure.reason;
   if (failure.retry_after !== undefined) error.retry_after = failure.retry_after;
   if (diagnostic && failure.detail !== undefined && !auditOnlyDetail(failure)) error.detail = failure.detail;
-  const response: Response = { v: 1, request_id: requestId, ok: false };
-  if (where.domain) response.domain = where.domain;
-  if (where.action) response.action = where.action;
-  response.error = error;
-  return response;
+  return { v: 1, request_id: requestId, ok: false, ...(where.domain ? { domain: where.domain } : {}), ...(where.action ? { action: where.action } : {}), error };
 }
 
 /**
@@ -38,10 +83,10 @@ function auditOnlyDetail(failure: Failure): boolean {
 }
 
 /** The refusal an action that ran out of time carries, in its answer and on stderr. */
-export const TIMEOUT_FAILURE: Failure = { code: 'timeout', message: 'the action did not finish within its timeout' };
+export const TIMEOUT_FAILURE = { code: 'timeout', message: 'the action did not finish within its timeout' } as const satisfies Failure;
 
 /** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
-export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): Response {
+export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): ExecutedResponse {
   const stdout = encodeOutput(result.stdout);
   const stderr = encodeOutput(result.stderr);
   const response: Response = {
@@ -66,7 +111,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
   return response;
 }
 
-export function successResponse(requestId: string, fields: Record<string, unknown>): Response {
+export function successResponse(requestId: string, fields: Record<string, unknown>): BuiltinResponse {
   return { v: 1, request_id: requestId, ok: true, ...fields };
 }
 
@@ -118,7 +163,7 @@ function trimPartialCharacter(bytes: Buffer): Buffer {
 }
 
 /** Serialises a response as exactly one line. */
-export function responseLine(response: Response): string {
+export function responseLine(response: Response | SessionResponse): string {
   return jsonLine(response);
 }
 

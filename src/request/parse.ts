@@ -27,22 +27,34 @@ export interface RequestArg {
   readonly end: number;
 }
 
-/** A request that passed the grammar. Argument semantics are the policy stage's job. */
-export interface ParsedRequest {
+interface RequestCommon {
   /** Null when the request carries no credential `+field` words. */
   readonly proofFields: ProofFields | null;
   /** `+stdin_sha256`, lowercased: the SHA-256 the caller's stdin must have (docs/protocol.md §7.3). */
   readonly stdinSha256: string | null;
   /** The domain, or the built-in's name. */
   readonly domain: string;
-  /** Null only for built-ins. */
-  readonly action: string | null;
-  /** In request order; duplicates are kept so that policy can name them. */
-  readonly args: readonly RequestArg[];
   /** The exact text from the domain word to the end: what a proof signs (docs/protocol.md §3.3). */
   readonly commandText: string;
-  readonly builtin: BuiltinCall | null;
 }
+
+/** A built-in call: no action, no arguments. */
+export interface BuiltinRequest extends RequestCommon {
+  readonly builtin: BuiltinCall;
+  readonly action: null;
+  readonly args: readonly [];
+}
+
+/** An action of a domain, with its key=value words. */
+export interface ActionRequest extends RequestCommon {
+  readonly builtin: null;
+  readonly action: string;
+  /** In request order; duplicates are kept so that policy can name them. */
+  readonly args: readonly RequestArg[];
+}
+
+/** A request that passed the grammar. Argument semantics are the policy stage's job. */
+export type ParsedRequest = BuiltinRequest | ActionRequest;
 
 /** Domains, actions, argument keys, tokens and tags (docs/protocol.md §3.3). */
 export const IDENTIFIER = /^[a-z][a-z0-9_-]{0,63}$/;
