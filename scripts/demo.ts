@@ -98,6 +98,14 @@ async function runDemo(account: string, served: Served): Promise<void> {
     show('The signed request', `ssh -i reader.key ${account}@127.0.0.1 "$(portcullis sign …)"`, await sshd.ssh('reader', signed));
     show('The same signed request, replayed', `ssh -i reader.key ${account}@127.0.0.1 '<the same line again>'`, await sshd.ssh('reader', signed));
 
+    const requests = ['{"id":"1","request":"infra healthcheck"}', '{"id":"2","request":"whoami"}', '{"id":"3","request":"infra disk; id"}'];
+    const session = await sshd.ssh('reader', 'session', { extraArgs: ['-T'], stdin: `${requests.join('\n')}\n` });
+    console.log(`\n${bold('▶ Session mode: three requests over one connection, one JSON line each')}`);
+    console.log(`  $ printf '%s\\n' … | ssh -T -i reader.key ${account}@127.0.0.1 session`);
+    for (const line of requests) console.log(`  > ${line}`);
+    for (const line of session.stdout.trim().split('\n')) console.log(`  ${line}`);
+    console.log(`  exit status: ${session.status}`);
+
     const noCommand = await sshd.ssh('reader', null, { extraArgs: ['-T'] });
     show('No command at all', `ssh -i reader.key ${account}@127.0.0.1`, noCommand);
 
