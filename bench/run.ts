@@ -13,6 +13,7 @@ import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER } from './fixtures.js';
+import { formatTable, median, row, type Row } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
@@ -30,12 +31,6 @@ function runOnce(args: readonly string[], env: Record<string, string>): Sample {
   if (result.status !== 0 || rss === undefined) throw new Error(`bench run failed (${result.status}): ${result.stdout}${result.stderr}`);
   return { ms, rssKb: Number(rss) };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 /** Alternates A and B (ABBA…) so that drift and caches hit both alike. */
 function compare(a: () => Sample, b: () => Sample, runs = RUNS): { a: Sample; b: Sample } {
@@ -57,21 +52,6 @@ function compare(a: () => Sample, b: () => Sample, runs = RUNS): { a: Sample; b:
     b: { ms: median(bs.map((s) => s.ms)), rssKb: median(bs.map((s) => s.rssKb)) },
   };
 }
-
-interface Row {
-  name: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  ratio: number;
-  target: string;
-}
-
-function row(name: string, ours: number, baseline: number, unit: string, target: string): Row {
-  return { name, ours: round(ours), baseline: round(baseline), unit, ratio: round(ours / baseline, 3), target };
-}
-
-const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
@@ -200,14 +180,6 @@ async function throughSshd(configPath: string): Promise<Row[]> {
   } finally {
     await sshd.stop();
   }
-}
-
-function formatTable(rows: Row[]): string {
-  const header = ['measure', 'portcullis', 'baseline', 'unit', 'ratio', 'target'];
-  const lines = rows.map((r) => [r.name, String(r.ours), r.ratio === 0 ? '' : String(r.baseline), r.unit, r.ratio === 0 ? '' : r.ratio.toFixed(3), r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
 main().catch((error: unknown) => {
