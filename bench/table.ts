@@ -26,3 +26,18 @@ export function formatTable(rows: Row[]): string {
   const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
+
+/** A row with one figure and no baseline (no ratio). */
+export function figure(name: string, value: number, unit: string, target: string): Row {
+  return { name, ours: round(value), baseline: 0, unit, ratio: 0, target };
+}
+
+/** A target with the figure measured against it, printed under the table. */
+export interface Verdict {
+  target: string;
+  figure: string;
+  met: boolean;
+}
+
+export const formatVerdicts = (verdicts: readonly Verdict[]): string =>
+  verdicts.map((v) => `${v.met ? 'met   ' : 'MISSED'}  ${v.target}: ${v.figure}`).join('\n');
