@@ -96,6 +96,7 @@ export async function throughSshdAndSessions(setup: SessionBenchSetup): Promise<
       row(`session server CPU per request (utime+stime over ${served}): in process vs session floor`, localCpu / served, floorCpu / served, 'ms', 'report'),
       row(`session VmRSS of the serving process (sshd): after ${memory.requests} vs after 100 requests`, memory.rssKb, memory.rss100Kb, 'KiB', 'report'),
       figure(`session VmRSS growth from 100 to ${memory.requests} requests`, (memory.rssKb - memory.rss100Kb) / 1024, 'MiB', '≤ 10 MiB'),
+      row('session VmRSS sampled every 100 requests over the last 1,000: max vs min', Math.max(...memory.lastKb), Math.min(...memory.lastKb), 'KiB', 'report'),
       figure(`session through sshd, ${WINDOW} requests ahead: throughput`, Math.round(memory.perSecond), 'req/s', 'report'),
       figure(`session server CPU per request (utime+stime, requests 101..${memory.requests}, sshd)`, memory.cpuPerRequestMs, 'ms', 'report'),
     ];
@@ -119,26 +120,32 @@ export async function throughSshdAndSessions(setup: SessionBenchSetup): Promise<
 /**
  * A fresh session through sshd: VmRSS of its serving process after 100 requests and after
  * `rssRequests`, found by the pid in its `session` decision record (docs/protocol.md §12).
+ * VmRSS swings by tens of MiB with V8's garbage collections, so it is also sampled every
+ * 100 requests over the last 1,000, to tell a swing from a leak.
  */
 async function rssOverOneSession(
   overSsh: () => ChildProcess,
   start: (child: ChildProcess) => Promise<{ client: SessionClient; hello: Record<string, any> }>,
   setup: SessionBenchSetup,
-): Promise<{ requests: number; rss100Kb: number; rssKb: number; perSecond: number; cpuPerRequestMs: number }> {
+): Promise<{ requests: number; rss100Kb: number; rssKb: number; lastKb: number[]; perSecond: number; cpuPerRequestMs: number }> {
   const { client, hello } = await start(overSsh());
   const pid = servingPid(setup.sessionAudit, hello.request_id as string);
+  const requests = Math.max(100, Math.ceil(setup.rssRequests / 100) * 100);
   await client.pipeline(100, REQUEST, WINDOW, 'a');
   const rss100Kb = vmRssKb(pid);
   const cpu100 = cpuMs(pid);
   const started = process.hrtime.bigint();
-  const rest = Math.max(0, setup.rssRequests - 100);
-  await client.pipeline(rest, REQUEST, WINDOW, 'b');
+  const lastKb: number[] = [];
+  for (let done = 100; done < requests; done += 100) {
+    await client.pipeline(100, REQUEST, WINDOW, `b${done}.`);
+    if (requests - done <= 1000) lastKb.push(vmRssKb(pid));
+  }
   const seconds = msSince(started) / 1000;
   const rssKb = vmRssKb(pid);
-  const cpuPerRequestMs = (cpuMs(pid) - cpu100) / Math.max(1, rest);
+  const cpuPerRequestMs = (cpuMs(pid) - cpu100) / Math.max(1, requests - 100);
   const end = await client.end();
-  if (end.reason !== 'eof' || end.requests !== 100 + rest) throw new Error(`session ended badly: ${JSON.stringify(end)}`);
-  return { requests: 100 + rest, rss100Kb, rssKb, perSecond: rest / seconds, cpuPerRequestMs };
+  if (end.reason !== 'eof' || end.requests !== requests) throw new Error(`session ended badly: ${JSON.stringify(end)}`);
+  return { requests, rss100Kb, rssKb, lastKb, perSecond: (requests - 100) / seconds, cpuPerRequestMs };
 }
 
 function servingPid(auditPath: string, sessionId: string): number {
