@@ -36,6 +36,50 @@ child.on('close', (code) => {
 });
 `;
 
+/**
+ * The session floor: the smallest JSON Lines server that answers a hello line, then runs
+ * /bin/true for each request line, one at a time, with output through pipes in its own
+ * process group, and answers one line with the id; an end line after EOF. Nothing of ours,
+ * no policy, no audit.
+ */
+export const SESSION_FLOOR_SCRIPT = `const { spawn } = require('node:child_process');
+const queue = [];
+let running = false;
+let ended = false;
+let buffered = '';
+const write = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
+const pump = () => {
+  if (running) return;
+  if (queue.length === 0) {
+    if (ended) write({ v: 1, ok: true, event: 'end', reason: 'eof' });
+    return;
+  }
+  running = true;
+  const { id } = JSON.parse(queue.shift());
+  const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
+  child.stdout.on('data', () => undefined);
+  child.stderr.on('data', () => undefined);
+  child.on('close', (code) => {
+    write({ v: 1, id, ok: code === 0 });
+    running = false;
+    pump();
+  });
+};
+write({ v: 1, ok: true, session: {} });
+process.stdin.setEncoding('utf8').on('data', (chunk) => {
+  buffered += chunk;
+  for (let end = buffered.indexOf('\\n'); end >= 0; end = buffered.indexOf('\\n')) {
+    queue.push(buffered.slice(0, end));
+    buffered = buffered.slice(end + 1);
+  }
+  pump();
+});
+process.stdin.on('end', () => {
+  ended = true;
+  pump();
+});
+`;
+
 /** Preloaded into every measured process alike: reports its peak RSS on stderr at exit. */
 export const RSS_REPORTER = {
   path: join('/tmp', `portcullis-bench-rss-${process.pid}.js`),
@@ -45,9 +89,10 @@ export const RSS_REPORTER = {
 /**
  * Writes a config with `actions` actions spread over domains d0…, each running /bin/true
  * with a few typed arguments, and (unless `compiled` is false) its compiled form.
+ * `serverTables` is TOML appended to `[server]` (more keys, or `[server.session]`).
  */
-export function generateConfig(dir: string, name: string, actions: number, compiled = true): string {
-  let toml = `[server]\naudit_log = "${dir}/${name}-audit.jsonl"\n`;
+export function generateConfig(dir: string, name: string, actions: number, compiled = true, serverTables = ''): string {
+  let toml = `[server]\naudit_log = "${dir}/${name}-audit.jsonl"\n${serverTables}`;
   for (let i = 0; i < actions; i++) {
     const domain = `d${Math.floor(i / 5)}`;
     if (i % 5 === 0) toml += `\n[domains.${domain}]\ndescription = "Domain ${domain}"\n`;

@@ -11,10 +11,14 @@ import { loadConfig } from '../src/config/full.js';
 import { authorize, validateArgs } from '../src/policy/index.js';
 import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
-import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
-import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER } from './fixtures.js';
+import { BUNDLE } from '../testkit/sshd.js';
+import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
+import { throughSshdAndSessions } from './session.js';
+import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
+/** Requests in the one long session whose RSS growth is measured. */
+const SESSION_REQUESTS = Number(process.env.BENCH_SESSION_REQUESTS) || 10_000;
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
 
 interface Sample {
@@ -30,12 +34,6 @@ function runOnce(args: readonly string[], env: Record<string, string>): Sample {
   if (result.status !== 0 || rss === undefined) throw new Error(`bench run failed (${result.status}): ${result.stdout}${result.stderr}`);
   return { ms, rssKb: Number(rss) };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 
 /** Alternates A and B (ABBA…) so that drift and caches hit both alike. */
 function compare(a: () => Sample, b: () => Sample, runs = RUNS): { a: Sample; b: Sample } {
@@ -58,21 +56,6 @@ function compare(a: () => Sample, b: () => Sample, runs = RUNS): { a: Sample; b:
   };
 }
 
-interface Row {
-  name: string;
-  ours: number;
-  baseline: number;
-  unit: string;
-  ratio: number;
-  target: string;
-}
-
-function row(name: string, ours: number, baseline: number, unit: string, target: string): Row {
-  return { name, ours: round(ours), baseline: round(baseline), unit, ratio: round(ours / baseline, 3), target };
-}
-
-const round = (value: number, digits = 2): number => Math.round(value * 10 ** digits) / 10 ** digits;
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-bench-'));
   try {
@@ -84,7 +67,11 @@ async function main(): Promise<void> {
     const big = generateConfig(dir, 'big', 200);
     const demo = generateConfig(dir, 'demo', 5);
     const cold = generateConfig(dir, 'cold', 200, false);
+    const session = generateConfig(dir, 'session', 200, true, `state_dir = "${dir}/state"\n[server.session]\nenabled = true\nmax_requests = 1000000\n`);
+    const sessionFloor = join(dir, 'session-floor.js');
+    writeFileSync(sessionFloor, SESSION_FLOOR_SCRIPT);
     const rows: Row[] = [];
+    const verdicts: Verdict[] = [];
     const serve = (config: string, request: string) => () => runOnce([BUNDLE, '--config', config, '--level', 'read'], { SSH_ORIGINAL_COMMAND: request });
     const floorRun = () => runOnce([floor], {});
     const empty = () => runOnce(['-e', '0'], {});
@@ -94,7 +81,8 @@ async function main(): Promise<void> {
     rows.push(row('200-action config, /bin/true action vs Node floor (time)', r1.a.ms, r1.b.ms, 'ms', '≤ 1.15'));
     rows.push(row('200-action config, /bin/true action vs Node floor (peak RSS)', r1.a.rssKb, r1.b.rssKb, 'KiB', '≤ 1.25'));
     const r1b = compare(serve(big, 'd0 a0'), contractFloorRun);
-    rows.push(row('200-action config, /bin/true action vs contract floor (our own overhead)', r1b.a.ms, r1b.b.ms, 'ms', 'report'));
+    rows.push(row('200-action config, /bin/true action vs contract floor (our own overhead)', r1b.a.ms, r1b.b.ms, 'ms', '≤ 1.20'));
+    verdicts.push({ target: 'one-shot /bin/true action ≤ 1.20× the contract floor', figure: `${(r1b.a.ms / r1b.b.ms).toFixed(3)}×`, met: r1b.a.ms <= 1.2 * r1b.b.ms });
     const r1c = compare(contractFloorRun, floorRun);
     rows.push(row('contract floor vs Node floor: config read + hash, id, 2 audit records, pipes, group', r1c.a.ms, r1c.b.ms, 'ms', 'report'));
     const r2 = compare(serve(demo, 'd0 a0'), floorRun);
@@ -110,11 +98,22 @@ async function main(): Promise<void> {
       [contractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')],
     ));
     rows.push(inProcessThroughput(big));
-    rows.push(...(await throughSshd(big)));
+    const sessions = await throughSshdAndSessions({
+      oneShotConfig: big,
+      sessionConfig: session,
+      sessionAudit: join(dir, 'session-audit.jsonl'),
+      sessionFloorScript: sessionFloor,
+      rounds: Math.max(10, RUNS / 2),
+      perRound: 10,
+      rssRequests: SESSION_REQUESTS,
+    });
+    rows.push(...sessions.rows);
+    verdicts.push(...sessions.verdicts);
 
     console.log(`Portcullis benchmarks (${RUNS} alternating runs each, medians; node ${process.version})\n`);
     console.log(formatTable(rows));
-    const results = { node: process.version, runs: RUNS, date: new Date().toISOString(), rows };
+    console.log(`\ntargets:\n${formatVerdicts(verdicts)}`);
+    const results = { node: process.version, runs: RUNS, date: new Date().toISOString(), rows, verdicts };
     writeFileSync(resolve(__dirname, '..', '..', 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     console.log('\nwritten to bench/results.json');
   } finally {
@@ -166,48 +165,6 @@ function inProcessThroughput(configPath: string): Row {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (accepted !== iterations) throw new Error(`only ${accepted} of ${iterations} requests were accepted`);
   return { name: 'in-process: requests parsed + authorized + validated per second (200 actions)', ours: Math.round(iterations / seconds), baseline: 1, unit: 'req/s', ratio: 0, target: 'report' };
-}
-
-async function throughSshd(configPath: string): Promise<Row[]> {
-  const sshd = await SshdHarness.start([
-    { name: 'portcullis', options: `restrict,command="${BUNDLE} --config ${configPath} --level read"` },
-    { name: 'true', options: 'restrict,command="/bin/true"' },
-  ]);
-  try {
-    const timed = async (key: string, extra: string[]): Promise<Sample> => {
-      const started = process.hrtime.bigint();
-      const r = await sshd.ssh(key, 'd0 a0', { extraArgs: extra });
-      if (r.status !== 0) throw new Error(`ssh ${key} failed: ${r.stderr}`);
-      return { ms: Number(process.hrtime.bigint() - started) / 1e6, rssKb: 0 };
-    };
-    const rows: Row[] = [];
-    for (const [label, extra] of [
-      ['new connection per call', []],
-      ['ControlMaster multiplexing', ['-o', 'ControlMaster=auto', '-o', `ControlPath=${sshd.dir}/cm-%r@%h:%p`, '-o', 'ControlPersist=60']],
-    ] as const) {
-      const ours: number[] = [];
-      const baseline: number[] = [];
-      await timed('portcullis', [...extra]);
-      await timed('true', [...extra]);
-      for (let i = 0; i < Math.max(10, RUNS / 2); i++) {
-        ours.push((await timed('portcullis', [...extra])).ms);
-        baseline.push((await timed('true', [...extra])).ms);
-      }
-      rows.push(row(`through sshd, ${label}: portcullis vs command="/bin/true"`, median(ours), median(baseline), 'ms', 'report'));
-    }
-    spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${sshd.dir}/cm-%r@%h:%p`, '-p', String(sshd.port), 'root@127.0.0.1'], { stdio: 'ignore' });
-    return rows;
-  } finally {
-    await sshd.stop();
-  }
-}
-
-function formatTable(rows: Row[]): string {
-  const header = ['measure', 'portcullis', 'baseline', 'unit', 'ratio', 'target'];
-  const lines = rows.map((r) => [r.name, String(r.ours), r.ratio === 0 ? '' : String(r.baseline), r.unit, r.ratio === 0 ? '' : r.ratio.toFixed(3), r.target]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
-  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
 main().catch((error: unknown) => {

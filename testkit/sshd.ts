@@ -80,9 +80,14 @@ export class SshdHarness {
 
   /** Runs `ssh -i <key> user@127.0.0.1 <command>` with the real client. */
   ssh(keyName: string, command: string | null, options: SshOptions = {}): Promise<SshResult> {
+    return runProcess('ssh', this.sshArgs(keyName, command, options.extraArgs), options.stdin, options.timeoutMs ?? 60000);
+  }
+
+  /** The arguments of `ssh` for `ssh()`, for callers that spawn a long-lived client themselves. */
+  sshArgs(keyName: string, command: string | null, extraArgs: readonly string[] = []): string[] {
     const key = this.keyFiles.get(keyName);
     if (key === undefined) throw new Error(`no key ${keyName}`);
-    const args = [
+    return [
       '-F', '/dev/null',
       '-i', key.file,
       '-p', String(this.port),
@@ -91,11 +96,10 @@ export class SshdHarness {
       '-o', 'StrictHostKeyChecking=no',
       '-o', 'UserKnownHostsFile=/dev/null',
       '-o', 'LogLevel=ERROR',
-      ...(options.extraArgs ?? []),
+      ...extraArgs,
       `${key.user}@127.0.0.1`,
       ...(command === null ? [] : ['--', command]),
     ];
-    return runProcess('ssh', args, options.stdin, options.timeoutMs ?? 60000);
   }
 
   /**
