@@ -416,4 +416,25 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.deepEqual(lines.map((l) => [l.id, l.stdout]), [0, 1, 2, 3, 4].map((i) => [null, `q${i}\n`]));
     assert.deepEqual([end.v, end.ok, end.event, end.reason, end.requests, status], [1, true, 'end', 'eof', 5, 0]);
   });
+
+  it('SES-031 SIGTERM still ends a session whose client stopped reading, at once, with its session_end record', async () => {
+    const stuck = makeSessionHost();
+    const client = await open(stuck.config, { read: false });
+    for (let i = 0; i < 200; i++) client.send({ id: `s${i}`, request: 't big' });
+    let ranEarly = -1;
+    let ranLater = 0;
+    for (let i = 0; i < 40 && ranLater !== ranEarly; i++) {
+      ranEarly = stuck.audit().length;
+      await sleep(1000);
+      ranLater = stuck.audit().length;
+    }
+    const signalled = Date.now();
+    client.child.kill('SIGTERM');
+    const status = await Promise.race([client.exited, sleep(10000).then(() => 'hung')]);
+    if (status === 'hung') client.child.kill('SIGKILL');
+    assert.notEqual(status, 'hung', 'the session ignored SIGTERM while its client did not read');
+    assert.ok(Date.now() - signalled < 5000);
+    const end = stuck.audit().find((r) => r.event === 'session_end');
+    assert.equal(end?.reason, 'aborted');
+  });
 });
