@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAudit } from '../testkit/process.js';
-import { SessionClient } from '../testkit/session-client.js';
+import { PipeSessionClient as SessionClient } from '../testkit/session-pipe.js';
 import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
 import { figure, median, round, row, type Row, type Verdict } from './table.js';
 

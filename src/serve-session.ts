@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import { nodeCrypto } from './builtins.js';
+import type { AbortWatch } from './exec/index.js';
 import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { jsonLine, responseLine } from './output/index.js';
 import { ChunkStreamer } from './session/chunks.js';
@@ -23,26 +24,29 @@ export interface SessionChannel {
 export async function serveSession(service: Service, starter: Exchange, hello: Answer, io: ExchangeIO, channel: SessionChannel): Promise<number> {
   const sessionId = hello.response.request_id;
   const limits = service.config.server.session;
-  await channel.write(responseLine(hello.response));
+  // A write that a client never reads must not outlast a stop signal or a lost connection.
+  const aborted = graceAfterAbort(io.abort);
+  const send = (line: string): Promise<void> => Promise.race([channel.write(line), aborted]);
+  await send(responseLine(hello.response));
   const reader = new LineReader(channel.input, limits.maxLineBytes);
   const handler: SessionHandler = {
     request: async (line, seq) => {
       const requestId = nodeCrypto().randomUUID();
       const rotated = service.log.reopenIfRotated();
       if (rotated !== null) io.syslog(`service_unavailable: ${rotated.error} (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
-      const chunks = line.stream ? new ChunkStreamer((stream, data) => void channel.write(jsonLine({ v: 1, id: line.id, event: 'chunk', stream, data }))) : null;
+      const chunks = line.stream ? new ChunkStreamer((stream, data) => void send(jsonLine({ v: 1, id: line.id, event: 'chunk', stream, data }))) : null;
       const place = { id: sessionId, seq, ...(chunks !== null ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => chunks.push(stream, chunk) } : {}) };
       const answer = await new Exchange(requestId, service, io, place).run(line.request, { kind: 'bytes', data: line.stdin });
       chunks?.finish();
-      await channel.write(responseLine({ ...answer.response, id: line.id }));
+      await send(responseLine({ ...answer.response, id: line.id }));
       return { lockedOut: answer.lockedOut };
     },
     protocolError: async (id, message) => {
       const answer = new Exchange(nodeCrypto().randomUUID(), service, io, { id: sessionId, seq: 0 }).refuseLine(message);
-      await channel.write(responseLine({ ...answer.response, id }));
+      await send(responseLine({ ...answer.response, id }));
     },
     drained: async () => {
-      await channel.flushed();
+      await Promise.race([channel.flushed(), aborted]);
       return { clientGone: channel.readerGone };
     },
   };
@@ -53,7 +57,19 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
     reader.close();
   }
   const recorded = starter.recordSessionEnd(end.reason, end.requests);
-  await channel.write(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
-  await channel.flushed();
+  await send(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
+  await Promise.race([channel.flushed(), aborted]);
   return recorded ? 0 : 129;
+}
+
+/** How long writes may still take after a stop signal: the answer and end line usually fit. */
+const ABORT_GRACE_MS = 500;
+
+/** Settles ABORT_GRACE_MS after the session is aborted; never before. */
+function graceAfterAbort(abort: AbortWatch): Promise<void> {
+  return new Promise((resolve) => {
+    const start = (): void => void setTimeout(resolve, ABORT_GRACE_MS);
+    if (abort.aborted) start();
+    else abort.addEventListener('abort', start);
+  });
 }

@@ -1,104 +1,169 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readAudit } from './process.js';
+import { BUNDLE } from './sshd.js';
+import { makeTempDir, serverTable } from './tmp.js';
 
-export type Line = Record<string, any>;
+export const SESSION_SECRET = Buffer.from('session-catalog-secret-0123456789', 'utf8');
+export const SESSION_SERVER_ID = 'ses-host';
 
-/**
- * The client side of a session (docs/protocol.md §12) over a spawned process's stdin and
- * stdout: the bundle itself, `ssh … session`, or anything else that speaks JSON Lines.
- */
+/** A host with session mode on: its own directory, config, audit log and state (lockouts stay apart). */
+export interface SessionHost {
+  readonly dir: string;
+  readonly config: string;
+  readonly auditPath: string;
+  audit(): Array<Record<string, any>>;
+  /** Rewrites the config with other `[server.session]` lines or another `which` text. */
+  rewrite(session: string, which: string): void;
+}
+
+export function makeSessionHost(session = 'enabled = true', serverExtra = ''): SessionHost {
+  const dir = makeTempDir('portcullis-ses-');
+  const config = join(dir, 'config.toml');
+  const auditPath = join(dir, 'audit.jsonl');
+  const write = (sessionLines: string, which: string): void => writeFileSync(config, sessionToml(dir, sessionLines, serverExtra, which), { mode: 0o600 });
+  write(session, 'config-A');
+  return { dir, config, auditPath, audit: () => readAudit(auditPath), rewrite: write };
+}
+
+function sessionToml(dir: string, session: string, serverExtra: string, which: string): string {
+  return `${serverTable(dir, `id = "${SESSION_SERVER_ID}"\nkill_grace = 1\nmax_output_bytes = 4096\n${serverExtra}`)}
+[server.session]
+${session}
+
+[tokens.bot]
+secret = "hex:${SESSION_SECRET.toString('hex')}"
+level = "admin"
+
+[domains.t]
+description = "Session test actions"
+[domains.t.actions.echo]
+description = "Echo"
+level = "read"
+exec = ["/bin/echo", "{msg}"]
+[domains.t.actions.echo.args.msg]
+type = "string"
+[domains.t.actions.admin]
+description = "Needs admin"
+level = "admin"
+exec = ["/bin/echo", "admin ran"]
+[domains.t.actions.sleep]
+description = "Sleeps"
+level = "read"
+exec = ["/bin/sleep", "{seconds}"]
+[domains.t.actions.sleep.args.seconds]
+type = "int"
+min = 0
+max = 99
+[domains.t.actions.cat]
+description = "Echo stdin"
+level = "read"
+exec = ["/bin/cat"]
+stdin = { max_bytes = 16 }
+[domains.t.actions.euro]
+description = "Writes euro signs whose bytes arrive in separate writes"
+level = "read"
+exec = ['/bin/sh', '-c', 'printf "a\\342"; sleep 0.3; printf "\\202\\254b\\342\\202"; sleep 0.3; printf c >&2; printf "\\254"']
+[domains.t.actions.big]
+description = "More output than the cap"
+level = "read"
+exec = ["/bin/sh", "-c", "head -c 20000 /dev/zero | tr '\\\\0' a"]
+[domains.t.actions.which]
+description = "Says which config served it"
+level = "read"
+exec = ["/bin/echo", "${which}"]
+`;
+}
+
+/** One session driven through the built bundle as sshd runs it (form A, `session` as the command). */
 export class SessionClient {
+  readonly child: ChildProcess;
   private buffered = '';
-  private readonly lines: Line[] = [];
-  private waiting: { resolve: (line: Line) => void; reject: (error: Error) => void } | null = null;
-  private closed: Error | null = null;
-  private readonly exited: Promise<number | null>;
+  private readonly lines: string[] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+  readonly exited: Promise<number | null>;
+  stderr = '';
 
-  private constructor(private readonly child: ChildProcess) {
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => this.take(chunk));
-    child.stdin?.on('error', () => undefined);
-    this.exited = new Promise((resolve) => child.on('close', (status) => {
-      this.fail(new Error(`session process ${child.spawnargs.join(' ')} exited (${status})`));
-      resolve(status);
-    }));
+  constructor(config: string, options: { level?: string; read?: boolean } = {}) {
+    this.child = spawn(BUNDLE, ['--config', config, '--level', options.level ?? 'read', '--identity', 'ses-tester'], {
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'session' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.child.stdin?.on('error', () => undefined);
+    this.child.stderr?.on('data', (chunk: Buffer) => void (this.stderr += chunk.toString('utf8')));
+    if (options.read !== false) this.startReading();
+    this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
+    this.exited.then(() => {
+      this.closed = true;
+      this.wake?.();
+    });
   }
 
-  /** Waits for the first line, the answer to `session`; throws when it is a refusal. */
-  static async open(child: ChildProcess): Promise<{ client: SessionClient; hello: Line }> {
-    const client = new SessionClient(child);
-    const hello = await client.next();
-    if (hello.ok !== true || typeof hello.session !== 'object') throw new Error(`no session: ${JSON.stringify(hello)}`);
-    return { client, hello };
+  get pid(): number {
+    return this.child.pid as number;
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  startReading(): void {
+    this.child.stdout?.on('data', (chunk: Buffer) => {
+      this.buffered += chunk.toString('utf8');
+      const parts = this.buffered.split('\n');
+      this.buffered = parts.pop() ?? '';
+      this.lines.push(...parts);
+      this.wake?.();
+    });
   }
 
-  send(line: Line): void {
-    this.child.stdin?.write(`${JSON.stringify(line)}\n`);
+  /** Sends a line: an object as JSON, a string as it is; LF appended unless `raw`. */
+  send(line: Record<string, unknown> | string, raw = false): boolean {
+    const text = typeof line === 'string' ? line : JSON.stringify(line);
+    return this.child.stdin?.write(raw ? text : `${text}\n`) ?? false;
   }
 
-  /** The next line out of the session. */
-  next(): Promise<Line> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.closed !== null) return Promise.reject(this.closed);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
-
-  /** One request, one answer; throws unless the answer is `ok` and carries `id`. */
-  async request(id: string, request: string): Promise<Line> {
-    this.send({ id, request });
-    return this.expectOk(id, await this.next());
-  }
-
-  /**
-   * `count` requests with up to `window` of them sent ahead of their answers (the server
-   * reads at most 16 ahead, docs/protocol.md §12).
-   */
-  async pipeline(count: number, request: string, window: number, idPrefix = 'p'): Promise<void> {
-    let sent = 0;
-    for (; sent < Math.min(window, count); sent++) this.send({ id: `${idPrefix}${sent}`, request });
-    for (let answered = 0; answered < count; answered++) {
-      this.expectOk(`${idPrefix}${answered}`, await this.next());
-      if (sent < count) this.send({ id: `${idPrefix}${sent++}`, request });
+  /** The next line from the server, parsed; fails after `timeoutMs`. */
+  async next(timeoutMs = 30000): Promise<Record<string, any>> {
+    const give = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.lines.shift();
+      if (line !== undefined) return JSON.parse(line) as Record<string, any>;
+      if (this.closed) throw new Error(`session closed; stderr: ${this.stderr}`);
+      if (Date.now() > give) throw new Error('no line from the server in time');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, give - Date.now()));
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = null;
+          resolve();
+        };
+      });
     }
   }
 
-  /** Closes our side and returns the end line; the process has exited when this settles. */
-  async end(): Promise<Line> {
+  /** Lines up to and including the end line. */
+  async untilEnd(timeoutMs = 30000): Promise<Array<Record<string, any>>> {
+    const seen: Array<Record<string, any>> = [];
+    for (;;) {
+      const line = await this.next(timeoutMs);
+      seen.push(line);
+      if (line.event === 'end') return seen;
+    }
+  }
+
+  /** The hello line, checked. */
+  async hello(): Promise<Record<string, any>> {
+    const hello = await this.next();
+    if (hello.ok !== true || typeof hello.session?.id !== 'string') throw new Error(`no session: ${JSON.stringify(hello)} ${this.stderr}`);
+    return hello;
+  }
+
+  close(): void {
     this.child.stdin?.end();
-    const end = await this.next();
-    await this.exited;
-    return end;
   }
 
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
-
-  private expectOk(id: string, answer: Line): Line {
-    if (answer.id !== id || answer.ok !== true) throw new Error(`request ${id} failed: ${JSON.stringify(answer)}`);
-    return answer;
-  }
-
-  private take(chunk: string): void {
-    this.buffered += chunk;
-    for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
-      const line = JSON.parse(this.buffered.slice(0, end)) as Line;
-      this.buffered = this.buffered.slice(end + 1);
-      const waiting = this.waiting;
-      this.waiting = null;
-      if (waiting !== null) waiting.resolve(line);
-      else this.lines.push(line);
-    }
-  }
-
-  private fail(error: Error): void {
-    this.closed = error;
-    const waiting = this.waiting;
-    this.waiting = null;
-    waiting?.reject(error);
+  /** Peak resident memory of the server process in KiB (VmHWM). */
+  peakRssKib(): number {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    return Number(match?.[1]);
   }
 }

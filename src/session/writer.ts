@@ -1,18 +1,25 @@
-import { write } from 'node:fs';
+import { fstatSync, write } from 'node:fs';
+import type { Socket } from 'node:net';
 import { errorCode } from '../errors.js';
 
 /**
- * Writes a session's lines to a descriptor without blocking the event loop (the write
- * waits in libuv's thread pool), so timers and stop signals keep working while a client
- * is slow to read. One line is in flight at a time and the session waits for it before
- * reading the next request: a client that stops reading stops the session, never grows
- * its memory (docs/protocol.md §12).
+ * Writes a session's lines to a descriptor without blocking the event loop, so timers and
+ * stop signals keep working while a client is slow to read. One line is in flight at a time
+ * and the session waits for it before reading the next request: a client that stops reading
+ * stops the session, never grows its memory (docs/protocol.md §12).
+ *
+ * A pipe or socket (what sshd gives us) is written as a non-blocking libuv stream: a
+ * blocking write(2) that the reader never takes would hold a thread-pool thread, and
+ * process.exit() waits for those threads, so not even a stop signal could end the process.
  */
 export class SessionWriter {
   private pending: Promise<void> = Promise.resolve();
   private gone = false;
+  private readonly socket: Socket | null;
 
-  constructor(private readonly fd: number) {}
+  constructor(private readonly fd: number) {
+    this.socket = isPipeOrSocket(fd) ? this.openSocket(fd) : null;
+  }
 
   /** True once the reader went away (EPIPE or any error but EAGAIN). */
   get readerGone(): boolean {
@@ -22,13 +29,43 @@ export class SessionWriter {
   /** Queues one line; the promise settles when it was written whole or the reader is gone. */
   write(line: string): Promise<void> {
     const bytes = Buffer.from(line, 'utf8');
-    this.pending = this.pending.then(() => this.writeAll(bytes));
+    const socket = this.socket;
+    this.pending = this.pending.then(() => (socket !== null ? this.writeToSocket(socket, bytes) : this.writeAll(bytes)));
     return this.pending;
   }
 
   /** Settles when everything queued so far has been written. */
   flushed(): Promise<void> {
     return this.pending;
+  }
+
+  private openSocket(fd: number): Socket | null {
+    try {
+      // Loaded here, not at start-up: only a session needs it (src/builtins.ts).
+      const net = require('node:net') as typeof import('node:net');
+      const socket = new net.Socket({ fd, readable: false, writable: true });
+      socket.on('error', () => {
+        this.gone = true;
+      });
+      return socket;
+    } catch {
+      return null;
+    }
+  }
+
+  private writeToSocket(socket: Socket, bytes: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.gone || socket.destroyed) return resolve();
+      const done = (): void => {
+        socket.off('close', done);
+        resolve();
+      };
+      socket.once('close', done);
+      socket.write(bytes, (error) => {
+        if (error !== null && error !== undefined) this.gone = true;
+        done();
+      });
+    });
   }
 
   private async writeAll(bytes: Buffer): Promise<void> {
@@ -50,5 +87,14 @@ export class SessionWriter {
         resolve(0);
       });
     });
+  }
+}
+
+function isPipeOrSocket(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
   }
 }
