@@ -299,8 +299,11 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.equal((await finish(client)).end.requests, 200);
   });
 
-  it('SES-021 SIGTERM in the middle of an action kills its group, the outcome is aborted, the end line says aborted, no orphan remains', async () => {
+  it('SES-021 SIGTERM in the middle of a later request\'s action kills its group, the outcome is aborted, the end line says aborted, no orphan remains', async () => {
     const client = await open(host.config);
+    // A first exchange answered: the stop signals must still be the session's in the second.
+    client.send({ id: 'first', request: 't which' });
+    assert.equal((await client.next()).id, 'first');
     client.send({ id: 'long', request: 't sleep seconds=71' });
     let sleeper = 0;
     for (let i = 0; i < 100 && sleeper === 0; i++, await sleep(100)) {
@@ -313,7 +316,7 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.equal(lines[0]?.id, 'long');
     assert.equal(lines[0]?.ok, false);
     const end = lines[lines.length - 1];
-    assert.deepEqual([end?.reason, end?.requests], ['aborted', 1]);
+    assert.deepEqual([end?.reason, end?.requests], ['aborted', 2]);
     assert.equal(await client.exited, 0);
     for (let i = 0; i < 30 && isAlive(sleeper); i++) await sleep(100);
     assert.equal(isAlive(sleeper), false, 'the action outlived its session');
