@@ -34,7 +34,7 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
       const requestId = nodeCrypto().randomUUID();
       const rotated = service.log.reopenIfRotated();
       if (rotated !== null) io.syslog(`service_unavailable: ${rotated.error} (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
-      const chunks = line.stream ? new ChunkStreamer((stream, data) => void send(jsonLine({ v: 1, id: line.id, event: 'chunk', stream, data }))) : null;
+      const chunks = line.stream ? new ChunkStreamer((stream, data) => send(jsonLine({ v: 1, id: line.id, event: 'chunk', stream, data }))) : null;
       const place = { id: sessionId, seq, ...(chunks !== null ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => chunks.push(stream, chunk) } : {}) };
       const answer = await new Exchange(requestId, service, io, place).run(line.request, { kind: 'bytes', data: line.stdin });
       chunks?.finish();
@@ -57,6 +57,7 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
     reader.close();
   }
   const recorded = starter.recordSessionEnd(end.reason, end.requests);
+  if (!recorded) io.syslog(`service_unavailable: the session_end record could not be written (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
   await send(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
   await Promise.race([channel.flushed(), aborted]);
   return recorded ? 0 : 129;

@@ -18,6 +18,11 @@ export class StreamCapture {
 
   constructor(private readonly cap: number) {}
 
+  /** True once the cap is reached: what comes next is only counted and hashed. */
+  get full(): boolean {
+    return this.keptBytes >= this.cap;
+  }
+
   push(chunk: Buffer): void {
     this.total += chunk.length;
     (this.hash ??= nodeCrypto().createHash('sha256')).update(chunk);

@@ -111,8 +111,9 @@ class RunningAction {
   private capture(stream: NodeJS.ReadableStream | null, into: StreamCapture, name: 'stdout' | 'stderr'): void {
     const observe = this.options.onOutput;
     stream?.on('data', (chunk: Buffer) => {
+      // Streamed output is bounded like the captured one: nothing past the cap, nothing after the end.
+      if (observe !== undefined && !into.full && !this.settled) observe(name, chunk);
       into.push(chunk);
-      observe?.(name, chunk);
     });
     // A read error ends the stream like EOF; without a listener it would crash us.
     stream?.on('error', () => undefined);

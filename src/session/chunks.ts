@@ -17,10 +17,16 @@ export class ChunkStreamer {
   private readonly pending = { stdout: '', stderr: '' };
   private readonly lastSent = { stdout: 0, stderr: 0 };
   private readonly timers: Partial<Record<OutputStream, NodeJS.Timeout>> = {};
+  /** A chunk the client has not taken yet: the next one waits, bounded by MAX_PENDING_CHARS. */
+  private inFlight = false;
+  private closed = false;
 
-  constructor(private readonly emit: (stream: OutputStream, data: string) => void) {}
+  /** `emit` settles once the chunk was written (or the client is gone). */
+  constructor(private readonly emit: (stream: OutputStream, data: string) => Promise<void>) {}
 
   push(stream: OutputStream, bytes: Buffer): void {
+    // After the answer, output of a process that escaped the group must not reach the client.
+    if (this.closed) return;
     const text = this.decoders[stream].write(bytes);
     const room = MAX_PENDING_CHARS - this.pending[stream].length;
     if (room <= 0) return;
@@ -31,13 +37,14 @@ export class ChunkStreamer {
     this.schedule(stream);
   }
 
-  /** Sends what is left, before the answer. */
+  /** Sends what is left, before the answer; nothing is sent after it. */
   finish(): void {
+    this.closed = true;
     for (const stream of ['stdout', 'stderr'] as const) {
       clearTimeout(this.timers[stream]);
       delete this.timers[stream];
       this.pending[stream] += this.decoders[stream].end();
-      this.send(stream);
+      this.send(stream, true);
     }
   }
 
@@ -50,11 +57,20 @@ export class ChunkStreamer {
     }, wait);
   }
 
-  private send(stream: OutputStream): void {
+  private send(stream: OutputStream, last = false): void {
     const data = this.pending[stream];
     if (data === '') return;
+    if (this.inFlight && !last) {
+      // The client has not taken the previous chunk: keep this text (bounded) and try later.
+      this.lastSent[stream] = Date.now();
+      this.schedule(stream);
+      return;
+    }
     this.pending[stream] = '';
     this.lastSent[stream] = Date.now();
-    this.emit(stream, data);
+    this.inFlight = true;
+    void this.emit(stream, data).then(() => {
+      this.inFlight = false;
+    });
   }
 }
