@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { authenticate, callerOf, raisedBy, readCallerIdentity, signedCommand } from './auth/index.js';
+import { authenticate, callerOf, raisedBy, signedCommand, type CallerIdentity } from './auth/index.js';
 import { decisionDetail, type ActionConfig, type Config } from './config/index.js';
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
@@ -33,6 +33,8 @@ export interface Service {
   readonly log: AuditLog;
   readonly options: ServeOptions;
   readonly configPath: string;
+  /** Who is calling, read once: a session's environment does not change. */
+  readonly caller: CallerIdentity;
 }
 
 /** A request's whole answer: the JSON line, the stderr line (or none), the exit status. */
@@ -88,7 +90,7 @@ export class Exchange {
     session: SessionPlace | null = null,
   ) {
     const { options } = service;
-    const identity = readCallerIdentity(io.env);
+    const identity = service.caller;
     this.clientAddress = identity.clientAddress;
     this.caller = { level: options.level, tags: options.tags };
     this.session = session;
@@ -162,9 +164,16 @@ export class Exchange {
       this.subject.action = request.action;
     }
 
-    if (request.builtin?.name === 'session' && (request.proofFields !== null || request.stdinSha256 !== null)) {
-      // Refused before any proof is checked: a session is never raised, and no nonce is spent.
-      return this.refuse({ code: 'bad_request', message: "'session' takes no proof fields: proofs are per request", hint: 'ssh -T <host> session, then a proof inside each request line' });
+    if (request.builtin !== null) {
+      // Refused before any proof is checked, so no nonce is spent: a built-in reads no stdin,
+      // and a session is never raised.
+      if (request.builtin.name === 'session' && request.proofFields !== null) {
+        return this.refuse({ code: 'bad_request', message: "'session' takes no proof fields: proofs are per request", hint: 'ssh -T <host> session, then a proof inside each request line' });
+      }
+      if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${request.builtin.name}'`));
+      if (stdinSource.kind === 'bytes' && stdinSource.data !== null) {
+        return this.refuse({ code: 'bad_request', message: `the built-in '${request.builtin.name}' reads no stdin`, hint: 'send the line without "stdin"' });
+      }
     }
     if (request.proofFields !== null) {
       const requester = { address: this.clientAddress, caller: callerOf(this.subject.key, this.subject.identity) };
@@ -182,7 +191,6 @@ export class Exchange {
 
   private runBuiltin(request: BuiltinRequest): Answer {
     const { builtin } = request;
-    if (request.stdinSha256 !== null) return this.refuse(stdinHashWithoutStdin(`the built-in '${builtin.name}'`));
     if (builtin.name === 'session') return this.startSession();
     let fields: Record<string, unknown>;
     if (builtin.name === 'help') {

@@ -1,5 +1,6 @@
 import { nodeCrypto } from './builtins.js';
 import type { Readable } from 'node:stream';
+import { readCallerIdentity } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
 import { openCompiledConfig, resolveConfigPath, withIgnoredCompiledForm, type LoadResult } from './config/index.js';
 import { serviceUnavailable } from './errors.js';
@@ -70,7 +71,7 @@ export function openService(io: ExchangeIO, requestId: string, options: ServeOpt
   }
   const opened = AuditLog.open(loaded.config.server.auditLog);
   if ('error' in opened) return { refusal: unauditedAnswer(io, requestId, opened.error, options.diagnostic, configPath) };
-  return { service: { config: loaded.config, log: opened.log, options, configPath } };
+  return { service: { config: loaded.config, log: opened.log, options, configPath, caller: readCallerIdentity(io.env) } };
 }
 
 /** The compiled form when it is valid and current, else the full loader (ADR 0009, ADR 0019). */

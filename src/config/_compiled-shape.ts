@@ -130,7 +130,8 @@ function serverDefect(server: unknown): void {
   flag(s.forcedLine, 'server.forcedLine');
   const session = record(s.session, 'server.session', ['enabled', 'maxRequests', 'idleTimeout', 'maxSeconds', 'maxLineBytes']);
   flag(session.enabled, 'server.session.enabled');
-  for (const key of ['maxRequests', 'idleTimeout', 'maxSeconds', 'maxLineBytes']) integer(session[key], `server.session.${key}`, 1);
+  for (const key of ['maxRequests', 'idleTimeout', 'maxSeconds']) integer(session[key], `server.session.${key}`, 1);
+  integer(session.maxLineBytes, 'server.session.maxLineBytes', 1024);
 }
 
 function envEntries(value: unknown, at: string, checkValue: (value: unknown, at: string) => void): void {

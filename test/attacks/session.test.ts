@@ -156,11 +156,15 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     await finish(client);
   });
 
-  it('SES-010 refuses stdin for an action that reads none: bad_request, nothing runs', async () => {
+  it('SES-010 refuses stdin for an action or a built-in that reads none: bad_request, nothing runs', async () => {
     const client = await open(host.config);
     client.send({ id: 's', request: 't echo msg=nostdin', stdin: 'data' });
     const answer = await client.next();
     assert.deepEqual([answer.id, answer.error?.code], ['s', 'bad_request']);
+    // A built-in reads no stdin either.
+    client.send({ id: 'b', request: 'list', stdin: 'data' });
+    const builtin = await client.next();
+    assert.deepEqual([builtin.id, builtin.error?.code], ['b', 'bad_request']);
     await finish(client);
     assert.equal(host.audit().filter((r) => r.event === 'outcome' && r.request === 't echo msg=nostdin').length, 0);
   });
