@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAudit } from './process.js';
+import { LineQueue } from './line-queue.js';
 import { BUNDLE } from './sshd.js';
 import { makeTempDir, serverTable } from './tmp.js';
 
@@ -79,10 +80,7 @@ exec = ["/bin/echo", "${which}"]
 /** One session driven through the built bundle as sshd runs it (form A, `session` as the command). */
 export class SessionClient {
   readonly child: ChildProcess;
-  private buffered = '';
-  private readonly lines: string[] = [];
-  private wake: (() => void) | null = null;
-  private closed = false;
+  private readonly queue = new LineQueue();
   readonly exited: Promise<number | null>;
   stderr = '';
 
@@ -95,10 +93,7 @@ export class SessionClient {
     this.child.stderr?.on('data', (chunk: Buffer) => void (this.stderr += chunk.toString('utf8')));
     if (options.read !== false) this.startReading();
     this.exited = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
-    this.exited.then(() => {
-      this.closed = true;
-      this.wake?.();
-    });
+    this.exited.then(() => this.queue.close(new Error(`session closed; stderr: ${this.stderr}`)));
   }
 
   get pid(): number {
@@ -106,13 +101,7 @@ export class SessionClient {
   }
 
   startReading(): void {
-    this.child.stdout?.on('data', (chunk: Buffer) => {
-      this.buffered += chunk.toString('utf8');
-      const parts = this.buffered.split('\n');
-      this.buffered = parts.pop() ?? '';
-      this.lines.push(...parts);
-      this.wake?.();
-    });
+    this.child.stdout?.on('data', (chunk: Buffer) => this.queue.take(chunk.toString('utf8')));
   }
 
   /** Sends a line: an object as JSON, a string as it is; LF appended unless `raw`. */
@@ -123,21 +112,7 @@ export class SessionClient {
 
   /** The next line from the server, parsed; fails after `timeoutMs`. */
   async next(timeoutMs = 30000): Promise<Record<string, any>> {
-    const give = Date.now() + timeoutMs;
-    for (;;) {
-      const line = this.lines.shift();
-      if (line !== undefined) return JSON.parse(line) as Record<string, any>;
-      if (this.closed) throw new Error(`session closed; stderr: ${this.stderr}`);
-      if (Date.now() > give) throw new Error('no line from the server in time');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, give - Date.now()));
-        this.wake = () => {
-          clearTimeout(timer);
-          this.wake = null;
-          resolve();
-        };
-      });
-    }
+    return JSON.parse(await this.queue.next(timeoutMs)) as Record<string, any>;
   }
 
   /** Lines up to and including the end line. */

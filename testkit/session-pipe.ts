@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { LineQueue } from './line-queue.js';
 
 export type Line = Record<string, any>;
 
@@ -7,18 +8,15 @@ export type Line = Record<string, any>;
  * stdout: the bundle itself, `ssh … session`, or anything else that speaks JSON Lines.
  */
 export class PipeSessionClient {
-  private buffered = '';
-  private readonly lines: Line[] = [];
-  private waiting: { resolve: (line: Line) => void; reject: (error: Error) => void } | null = null;
-  private closed: Error | null = null;
+  private readonly queue = new LineQueue();
   private readonly exited: Promise<number | null>;
 
   private constructor(private readonly child: ChildProcess) {
     child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => this.take(chunk));
+    child.stdout?.on('data', (chunk: string) => this.queue.take(chunk));
     child.stdin?.on('error', () => undefined);
     this.exited = new Promise((resolve) => child.on('close', (status) => {
-      this.fail(new Error(`session process ${child.spawnargs.join(' ')} exited (${status})`));
+      this.queue.close(new Error(`session process ${child.spawnargs.join(' ')} exited (${status})`));
       resolve(status);
     }));
   }
@@ -40,11 +38,8 @@ export class PipeSessionClient {
   }
 
   /** The next line out of the session. */
-  next(): Promise<Line> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(line);
-    if (this.closed !== null) return Promise.reject(this.closed);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  async next(): Promise<Line> {
+    return JSON.parse(await this.queue.next()) as Line;
   }
 
   /** One request, one answer; throws unless the answer is `ok` and carries `id`. */
@@ -81,24 +76,5 @@ export class PipeSessionClient {
   private expectOk(id: string, answer: Line): Line {
     if (answer.id !== id || answer.ok !== true) throw new Error(`request ${id} failed: ${JSON.stringify(answer)}`);
     return answer;
-  }
-
-  private take(chunk: string): void {
-    this.buffered += chunk;
-    for (let end = this.buffered.indexOf('\n'); end >= 0; end = this.buffered.indexOf('\n')) {
-      const line = JSON.parse(this.buffered.slice(0, end)) as Line;
-      this.buffered = this.buffered.slice(end + 1);
-      const waiting = this.waiting;
-      this.waiting = null;
-      if (waiting !== null) waiting.resolve(line);
-      else this.lines.push(line);
-    }
-  }
-
-  private fail(error: Error): void {
-    this.closed = error;
-    const waiting = this.waiting;
-    this.waiting = null;
-    waiting?.reject(error);
   }
 }
