@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { signedRequestLine } from '../../src/cli/sign.js';
 import { isAlive, readAudit } from '../../testkit/process.js';
 import { runBundle } from '../../testkit/bundle.js';
@@ -370,12 +371,14 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.equal(await client.exited, 0);
   });
 
-  it('SES-025 records session_id and session_seq on every request record and one session_end', async () => {
+  it('SES-025 records session_id and session_seq on every request record and one session_end, and never a protocol error\'s line', async () => {
     const audited = makeSessionHost();
     const client = await open(audited.config);
     const hello = client;
     client.send({ id: 'a', request: 't echo msg=a' });
-    client.send('not json');
+    // A line that is no request may still hold a secret: it is never logged.
+    const proof = 'ab'.repeat(32);
+    client.send(`not json +proof=${proof} password=hunter2`);
     client.send({ id: 'b', request: 'whoami' });
     const lines = (await finish(hello)).lines;
     assert.deepEqual(lines.map((l) => l.id), ['a', null, 'b']);
@@ -392,6 +395,8 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     const end = records[records.length - 1];
     assert.deepEqual([end?.reason, end?.requests, end?.request_id], ['eof', 2, sessionId]);
     assert.equal(records[3]?.reason, 'protocol');
+    const logged = readFileSync(join(audited.dir, 'audit.jsonl'), 'utf8');
+    assert.ok(!logged.includes('hunter2') && !logged.includes(proof), 'a protocol error line reached the audit log');
   });
 
   it('SES-026 sends stream:true output as chunk events before the answer, never splitting a character', async () => {
