@@ -7,7 +7,9 @@
 // - a V8 code cache of that source, made here by serving one real request, so that a
 //   one-shot call deserializes its functions instead of compiling them;
 // - the cold part (TOML parser, zod, full config validation, check) as a compressed string
-//   that src/cold-loader.ts compiles only when needed.
+//   that src/cold-loader.ts compiles only when needed;
+// - the MCP bridge (`portcullis mcp`, with the MCP SDK) as another compressed string that
+//   src/bridge-loader.ts compiles only for that command (ADR 0034).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,10 +40,13 @@ const cold = await build({ ...common, entryPoints: [join(root, 'src', 'cold.ts')
 // Compressed: the bundle is read and scanned on every call, the chunk only when needed.
 const coldChunk = brotliCompressSync(cold.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
 
+const bridge = await build({ ...common, entryPoints: [join(root, 'src', 'bridge', 'index.ts')], write: false });
+const bridgeChunk = brotliCompressSync(bridge.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
+
 const keepColdOut = {
   name: 'keep-cold-chunk-out',
   setup(b) {
-    b.onResolve({ filter: /^\.\/cold\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/(cold|bridge\/index)\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -50,10 +55,10 @@ const hot = await build({
   entryPoints: [join(root, 'src', 'main.ts')],
   write: false,
   // The cold chunk reaches the hot code as a parameter of its wrapper (below).
-  define: { PORTCULLIS_COLD_CHUNK: 'portcullisColdChunk' },
+  define: { PORTCULLIS_COLD_CHUNK: 'portcullisColdChunk', PORTCULLIS_BRIDGE_CHUNK: 'portcullisBridgeChunk' },
   plugins: [keepColdOut],
 });
-const hotSource = `(function (exports, require, module, __filename, __dirname, portcullisColdChunk) {${hot.outputFiles[0].text}\n})`;
+const hotSource = `(function (exports, require, module, __filename, __dirname, portcullisColdChunk, portcullisBridgeChunk) {${hot.outputFiles[0].text}\n})`;
 
 const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}';
 
@@ -70,7 +75,7 @@ const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code"
 function assemble(cache) {
   if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
   if (hotSource.includes('*/')) throw new Error('the hot source holds "*/", which would end the payload comment: write that regex or string another way');
-  const payload = [hotSource, cache === null ? '' : cache.toString('base64'), coldChunk];
+  const payload = [hotSource, cache === null ? '' : cache.toString('base64'), coldChunk, bridgeChunk];
   const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
   const parts = [buildId, ...payload];
   const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
@@ -91,7 +96,7 @@ let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
   serve = new (require("node:vm").Script)(part(${at(1)}), { filename: __filename, cachedData }).runInThisContext();
-  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}));
+  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => part(${at(4)}));
 } catch {
   unavailable(${failure('the bundle cannot be loaded')});
 }
@@ -142,7 +147,7 @@ function trainCodeCache() {
       `const { readFileSync, writeFileSync } = require('node:fs');
 const script = new (require('node:vm').Script)(readFileSync(${JSON.stringify(sourcePath)}, 'utf8'), { filename: ${JSON.stringify(plain)} });
 process.on('exit', () => writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData()));
-script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${JSON.stringify(dir)}, () => { throw new Error('the cold path is not trained'); });
+script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${JSON.stringify(dir)}, () => { throw new Error('the cold path is not trained'); }, () => { throw new Error('the bridge is not trained'); });
 `,
     );
     const env = { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app a1 n=3 name=abc', SSH_CLIENT: '192.0.2.1 50000 22', SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' };

@@ -1,4 +1,5 @@
 import { runningAccount } from './auth/index.js';
+import { loadBridge } from './bridge-loader.js';
 import { loadCold } from './cold-loader.js';
 import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
@@ -32,6 +33,10 @@ async function main(): Promise<number> {
       return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'unlock':
       return loadCold().runUnlock(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'mcp':
+      // stdout is the MCP stream from here: a last-resort failure must not write an answer on it.
+      answered = true;
+      return loadBridge().runMcp(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {

@@ -36,9 +36,14 @@ const hostSchema = z.strictObject({
 });
 
 export const bridgeConfigSchema = z.strictObject({
-  hosts: z
-    .record(z.string().regex(HOST_ALIAS, 'must be a host alias of 1 to 32 lowercase letters, digits and -'), hostSchema)
-    .refine((hosts) => Object.keys(hosts).length > 0, 'must name at least one host ([hosts.ALIAS])'),
+  hosts: z.record(z.string(), hostSchema).superRefine((hosts, ctx) => {
+    // Checked here rather than as the record's key schema, so the message names the alias and its table is still checked.
+    const aliases = Object.keys(hosts);
+    if (aliases.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one host ([hosts.ALIAS])' });
+    for (const alias of aliases) {
+      if (!HOST_ALIAS.test(alias)) ctx.addIssue({ code: 'custom', path: [alias], message: 'is not a host alias: 1 to 32 lowercase letters, digits and -' });
+    }
+  }),
 });
 
 export type BridgeConfigInput = z.output<typeof bridgeConfigSchema>;
