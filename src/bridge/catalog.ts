@@ -79,6 +79,7 @@ export class Catalog {
         if (before !== undefined) this.discovered.set(alias, before);
         return this.report(`refresh of ${alias}: ${built.error}; the previous tools stay`);
       }
+      if (JSON.stringify(found) !== JSON.stringify(before)) host.pool.recycle();
       if (JSON.stringify(built.tools) === JSON.stringify(this.current)) return;
       this.current = built.tools;
       for (const listener of this.listeners) listener(this.current);

@@ -81,7 +81,7 @@ export class Host {
         return { error: error instanceof ProofError ? error.message : `host ${this.config.alias}: the proof could not be made` };
       }
     }
-    const outcome: CallOutcome = await this.pool.call(line, { stdin: null }, signal, DISCOVERY_TIMEOUT_MS);
+    const outcome: CallOutcome = await this.pool.call(line, { stdin: null }, signal, DISCOVERY_TIMEOUT_MS, true);
     if ('failure' in outcome) return { error: outcome.failure };
     const parsed = helpAnswerSchema.safeParse(outcome.answer);
     if (parsed.success) return parsed.data;

@@ -27,7 +27,7 @@ export class HostPool {
   }
 
   /** One request; stopped (and the server's action aborted) when `signal` aborts or the time runs out. */
-  async call(requestLine: string, options: CallOptions, signal: AbortSignal, timeoutMs: number): Promise<CallOutcome> {
+  async call(requestLine: string, options: CallOptions, signal: AbortSignal, timeoutMs: number, fresh = false): Promise<CallOutcome> {
     let running: RunningCall | null = null;
     let early: CallOutcome | null = null;
     const stopWith = (outcome: CallOutcome): void => {
@@ -40,7 +40,8 @@ export class HostPool {
     try {
       if (signal.aborted) onAbort();
       if (early !== null) return early;
-      running = await this.start(requestLine, options);
+      // A session reads its config once: what must see the host's current config goes one-shot.
+      running = fresh ? oneShotCall(this.host, requestLine, options) : await this.start(requestLine, options);
       if (early !== null) running.stop(early);
       return await running.outcome;
     } finally {
@@ -53,6 +54,18 @@ export class HostPool {
   close(): void {
     for (const link of this.links.splice(0)) link.close();
   }
+
+  /** The host's config changed: idle sessions end now, busy ones after their call; new ones read the new config. */
+  recycle(): void {
+    for (const link of this.links) {
+      if (this.claimed.has(link) || link.busy) this.retiring.add(link);
+      else link.close();
+      link.dead = true;
+    }
+    this.prune();
+  }
+
+  private readonly retiring = new Set<SessionLink>();
 
   private async start(requestLine: string, options: CallOptions): Promise<RunningCall> {
     if (this.oneShot) return oneShotCall(this.host, requestLine, options);
@@ -99,6 +112,7 @@ export class HostPool {
 
   private release(link: SessionLink): void {
     this.claimed.delete(link);
+    if (this.retiring.delete(link)) link.close();
     this.prune();
     this.wakeOne();
   }

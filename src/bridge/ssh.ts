@@ -11,7 +11,7 @@ const STDERR_KEEP = 4096;
  */
 export function spawnSsh(host: HostConfig, command: string): SshProcess {
   const args = ['-T', '-o', 'BatchMode=yes', ...host.sshOptions.flatMap((o) => ['-o', o]), host.ssh, '--', command];
-  const child = spawn(process.env.PORTCULLIS_SSH ?? 'ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new SshProcess(child);
 }
 
