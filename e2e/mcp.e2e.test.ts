@@ -91,6 +91,20 @@ describe('portcullis mcp through a real sshd, driven by the SDK client (docs/mcp
   });
 });
 
+describe('portcullis mcp in the 2026-07-28 protocol era', () => {
+  it('a client pinned to 2026-07-28 lists and calls the same tools', async () => {
+    const modern = await connectBridge(host, host.bridgeConfig(), { era: { pin: '2026-07-28' } });
+    try {
+      const { tools } = await modern.client.listTools();
+      assert.ok(tools.some((t) => t.name === 't_echo'));
+      const result = (await modern.client.callTool({ name: 't_echo', arguments: { msg: 'modern' } })) as Json;
+      assert.equal(result.structuredContent.stdout, 'modern\n', JSON.stringify(result));
+    } finally {
+      await modern.client.close();
+    }
+  });
+});
+
 describe('portcullis mcp with a token proof', () => {
   it('MCP-006 an action above the key level becomes a tool whose calls the bridge signs', async () => {
     const config = host.bridgeConfig(`proof = { token = "bot", secret_file = "${host.dir}/bot.secret" }`);
@@ -160,6 +174,21 @@ describe('portcullis mcp when things change or break', () => {
     } finally {
       await oneShot.client.close();
       await plain.stop();
+    }
+  });
+
+  it('an upload larger than the session line limit goes one-shot, in one piece', async () => {
+    const small = await startMcpHost('enabled = true\nmax_line_bytes = 1024');
+    const bridged = await connectBridge(small, small.bridgeConfig());
+    try {
+      const input = 'x'.repeat(1000);
+      const result = (await bridged.client.callTool({ name: 't_cat', arguments: { _stdin: input } })) as Json;
+      assert.equal(result.structuredContent.stdout, input, JSON.stringify(result).slice(0, 300));
+      const record = small.audit().find((r) => r.event === 'outcome' && r.action === 'cat');
+      assert.deepEqual([record?.stdin_bytes, record?.session_id], [1000, undefined]);
+    } finally {
+      await bridged.client.close();
+      await small.stop();
     }
   });
 

@@ -60,13 +60,16 @@ export async function startMcpHost(session = 'enabled = true', level = 'read'): 
 }
 
 /** The SDK's own client, spawning `portcullis mcp` from the built bundle. */
-export async function connectBridge(host: McpHost, configPath: string, options: { listChanged?: () => void } = {}): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
+export async function connectBridge(host: McpHost, configPath: string, options: { listChanged?: () => void; era?: { pin: string } } = {}): Promise<{ client: Client; transport: StdioClientTransport; stderr: () => string }> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [BUNDLE, 'mcp', '--config', configPath], env: host.env, stderr: 'pipe' });
   let stderr = '';
   transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client(
     { name: 'portcullis-e2e', version: '1.0.0' },
-    options.listChanged === undefined ? {} : { listChanged: { tools: { onChanged: () => options.listChanged?.() } } },
+    {
+      ...(options.listChanged === undefined ? {} : { listChanged: { tools: { onChanged: () => options.listChanged?.() } } }),
+      ...(options.era === undefined ? {} : { versionNegotiation: { mode: options.era } }),
+    },
   );
   await client.connect(transport);
   return { client, transport, stderr: () => stderr };

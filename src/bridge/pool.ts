@@ -72,6 +72,11 @@ export class HostPool {
     const link = await this.acquire();
     if (link === 'one-shot') return oneShotCall(this.host, requestLine, options);
     if ('failure' in link || 'answer' in link) return { outcome: Promise.resolve(link), stop: () => {} };
+    if (!link.fits(requestLine, options)) {
+      // The line would break the session's limit (a large upload): this call goes one-shot.
+      this.release(link);
+      return oneShotCall(this.host, requestLine, options);
+    }
     const outcome = link.call(requestLine, options).finally(() => this.release(link));
     return { outcome, stop: (why) => link.stop(why) };
   }

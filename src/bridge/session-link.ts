@@ -23,6 +23,8 @@ export class SessionLink {
   private opened: ((result: 'ready' | 'disabled' | CallOutcome) => void) | null = null;
   private sequence = 0;
   dead = false;
+  /** The session's line limit, from its first line (docs/protocol.md §12). */
+  maxLineBytes = 0;
   readonly ready: Promise<'ready' | 'disabled' | CallOutcome>;
   private readonly ssh: SshProcess;
 
@@ -40,13 +42,23 @@ export class SessionLink {
   /** Sends one request; the answer, or why none came. One at a time per session. */
   call(requestLine: string, options: CallOptions): Promise<CallOutcome> {
     if (this.dead) return Promise.resolve({ failure: 'the session has ended', kind: 'connection' });
-    const id = String(++this.sequence);
-    const line: Record<string, unknown> = { id, request: requestLine, stream: true };
-    if (options.stdin !== null) line.stdin = options.stdin;
+    const line = this.lineFor(requestLine, options);
+    const id = line.id as string;
     return new Promise((resolve) => {
       this.pending = { id, resolve, ...(options.onChunk !== undefined ? { onChunk: options.onChunk } : {}) };
       this.ssh.child.stdin.write(`${JSON.stringify(line)}\n`);
     });
+  }
+
+  /** Whether a request fits this session's line limit; a larger upload goes one-shot. */
+  fits(requestLine: string, options: CallOptions): boolean {
+    return Buffer.byteLength(JSON.stringify(this.lineFor(requestLine, options, 'x'.repeat(20)))) + 1 <= this.maxLineBytes;
+  }
+
+  private lineFor(requestLine: string, options: CallOptions, id = String(++this.sequence)): Record<string, unknown> {
+    const line: Record<string, unknown> = { id, request: requestLine, stream: true };
+    if (options.stdin !== null) line.stdin = options.stdin;
+    return line;
   }
 
   /** Stops the ssh: the server aborts a running action (docs/protocol.md §7.1). */
@@ -83,7 +95,11 @@ export class SessionLink {
     if (this.opened !== null) {
       const open = this.opened;
       this.opened = null;
-      if (message.ok === true && typeof message.session === 'object') return open('ready');
+      if (message.ok === true && typeof message.session === 'object' && message.session !== null) {
+        const limit = (message.session as { max_line_bytes?: unknown }).max_line_bytes;
+        this.maxLineBytes = typeof limit === 'number' ? limit : 0;
+        return open('ready');
+      }
       // A host without session mode answers bad_request: calls go one-shot (docs/mcp.md "Transport").
       const error = message.error as { code?: unknown } | undefined;
       if (error?.code === 'bad_request') {
