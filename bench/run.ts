@@ -14,6 +14,7 @@ import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
 import { throughSshdAndSessions } from './session.js';
+import { throughTheBridge } from './mcp.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
@@ -109,6 +110,9 @@ async function main(): Promise<void> {
     });
     rows.push(...sessions.rows);
     verdicts.push(...sessions.verdicts);
+    const bridge = await throughTheBridge(Math.max(10, RUNS / 2), 10);
+    rows.push(...bridge.rows);
+    verdicts.push(...bridge.verdicts);
 
     console.log(`Portcullis benchmarks (${RUNS} alternating runs each, medians; node ${process.version})\n`);
     console.log(formatTable(rows));

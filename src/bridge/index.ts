@@ -1,7 +1,6 @@
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { Catalog } from './catalog.js';
 import { defaultBridgeConfigPath, loadBridgeConfig, selectHosts, type HostConfig } from './config.js';
-import { createBridgeServer } from './server.js';
+import { createBridgeServer, loadSdk } from './server.js';
 import type { ToolSpec } from './tools.js';
 export { useSshSignatures, type SshSignatureRequest } from './proof.js';
 
@@ -45,7 +44,10 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
     return 2;
   }
   const catalog = new Catalog(selected.hosts, (line) => io.err(`portcullis mcp: ${line}\n`));
-  const started = await catalog.start();
+  const starting = catalog.start();
+  // The hosts' first ssh connections are under way: load the SDK meanwhile.
+  if (!options.check) loadSdk();
+  const started = await starting;
   if (options.check) {
     io.out(checkReport(selected.hosts, catalog.tools, started.problems));
     catalog.close();
@@ -59,6 +61,8 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
   }
   catalog.watch();
   return new Promise<number>((resolve) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { serveStdio } = require('@modelcontextprotocol/server/stdio') as typeof import('@modelcontextprotocol/server/stdio');
     const handle = serveStdio(() => createBridgeServer(catalog), { onerror: (error) => io.err(`portcullis mcp: ${error.message.slice(0, 300)}\n`) });
     // The client closing stdin ends the bridge (the MCP stdio binding).
     process.stdin.once('close', () => {

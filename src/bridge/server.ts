@@ -1,10 +1,24 @@
-import { McpServer, fromJsonSchema, type RegisteredTool, type ServerContext } from '@modelcontextprotocol/server';
+import type { McpServer, RegisteredTool, ServerContext } from '@modelcontextprotocol/server';
 import { VERSION } from '../version.js';
 import type { Catalog } from './catalog.js';
 import { ANSWER_SCHEMA } from './tool-schema.js';
 import type { ToolSpec } from './tools.js';
 
-const outputSchema = fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA);
+type Sdk = typeof import('@modelcontextprotocol/server');
+let loaded: { sdk: Sdk; outputSchema: ReturnType<Sdk['fromJsonSchema']> } | undefined;
+
+/**
+ * The SDK, loaded on first use: its module set-up is the bridge's largest start-up cost, so
+ * `portcullis mcp` starts its first ssh connections before it loads the SDK (ADR 0034).
+ */
+export function loadSdk(): NonNullable<typeof loaded> {
+  if (loaded === undefined) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@modelcontextprotocol/server') as Sdk;
+    loaded = { sdk, outputSchema: sdk.fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA) };
+  }
+  return loaded;
+}
 
 /**
  * One MCP server instance over the catalog's tools (one per stdio connection, either
@@ -12,7 +26,7 @@ const outputSchema = fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA);
  * are replaced, and the SDK sends the list-changed notification.
  */
 export function createBridgeServer(catalog: Catalog): McpServer {
-  const server = new McpServer({ name: 'portcullis', version: VERSION }, { capabilities: { tools: { listChanged: true } } });
+  const server = new (loadSdk().sdk.McpServer)({ name: 'portcullis', version: VERSION }, { capabilities: { tools: { listChanged: true } } });
   const registered = new Map<string, { spec: string; tool: RegisteredTool }>();
   const sync = (tools: readonly ToolSpec[]): void => {
     const wanted = new Map(tools.map((t) => [t.name, t]));
@@ -39,9 +53,10 @@ export function createBridgeServer(catalog: Catalog): McpServer {
 }
 
 function register(server: McpServer, catalog: Catalog, spec: ToolSpec): RegisteredTool {
+  const { sdk, outputSchema } = loadSdk();
   return server.registerTool(
     spec.name,
-    { title: spec.title, description: spec.description, inputSchema: fromJsonSchema<Record<string, unknown>>(spec.inputSchema), outputSchema, annotations: spec.annotations },
+    { title: spec.title, description: spec.description, inputSchema: sdk.fromJsonSchema<Record<string, unknown>>(spec.inputSchema), outputSchema, annotations: spec.annotations },
     async (args, ctx) => {
       const found = catalog.tool(spec.name);
       if (found === null) return { content: [{ type: 'text', text: `portcullis: the tool ${spec.name} is no longer offered` }], isError: true };
