@@ -66,7 +66,8 @@ export function inputSchema(action: HelpAction): JsonSchema | null {
   return { type: 'object', properties: { ...properties }, ...(required.length > 0 ? { required } : {}), additionalProperties: false };
 }
 
-const nullable = (type: string): JsonSchema => ({ type: [type, 'null'] });
+// anyOf rather than a type array: clients that map schemas onto a single-type dialect keep the constraint.
+const nullable = (type: string): JsonSchema => ({ anyOf: [{ type }, { type: 'null' }] });
 
 /** The `outputSchema` of every tool: the host's answer (docs/protocol.md §7.2). */
 export const ANSWER_SCHEMA: JsonSchema = {
