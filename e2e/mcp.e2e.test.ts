@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { BUNDLE } from '../testkit/sshd.js';
 import { connectBridge, startMcpHost, type McpHost } from '../testkit/mcp-bridge.js';
@@ -161,6 +161,21 @@ describe('portcullis mcp when things change or break', () => {
       await dying.client.close();
       await other.stop();
     }
+  });
+
+  it('MCP-011 the agent closes the stdin of the bridge in the middle of a call: the bridge stops it, the host aborts the action', async () => {
+    // A raw client, so that only stdin closes: no signal reaches the bridge or its ssh.
+    const bridgeProcess = spawn(process.execPath, [BUNDLE, 'mcp', '--config', host.bridgeConfig()], { env: host.env, stdio: ['pipe', 'pipe', 'inherit'] });
+    const send = (message: Json): boolean => bridgeProcess.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+    send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    send({ method: 'notifications/initialized' });
+    send({ id: 2, method: 'tools/call', params: { name: 't_sleep', arguments: { seconds: 31 } } });
+    const started = await until('the action to start', () => host.audit().find((r) => r.event === 'decision' && r.action === 'sleep' && r.args?.seconds === '31'));
+    bridgeProcess.stdin.end();
+    const outcome = await until('the aborted outcome', () => host.audit().find((r) => r.event === 'outcome' && r.request_id === started.request_id));
+    assert.equal(outcome.error, 'aborted');
+    assert.ok(outcome.duration_ms < 20000);
+    await until('the bridge to exit', () => (bridgeProcess.exitCode !== null ? true : undefined));
   });
 
   it('a host without session mode is called one-shot', async () => {

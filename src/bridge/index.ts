@@ -64,11 +64,17 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { serveStdio } = require('@modelcontextprotocol/server/stdio') as typeof import('@modelcontextprotocol/server/stdio');
     const handle = serveStdio(() => createBridgeServer(catalog), { onerror: (error) => io.err(`portcullis mcp: ${error.message.slice(0, 300)}\n`) });
-    // The client closing stdin ends the bridge (the MCP stdio binding).
-    process.stdin.once('close', () => {
+    let ending = false;
+    const end = (): void => {
+      if (ending) return;
+      ending = true;
+      // Running calls are stopped first: an action nobody waits for must not go on (docs/mcp.md).
       catalog.close();
       void handle.close().finally(() => resolve(0));
-    });
+    };
+    // The client closing stdin ends the bridge (the MCP stdio binding), as does a stop signal.
+    process.stdin.once('close', end);
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, end);
   });
 }
 

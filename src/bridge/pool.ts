@@ -22,10 +22,6 @@ export class HostPool {
     this.oneShot = false;
   }
 
-  get usesSessions(): boolean {
-    return !this.oneShot;
-  }
-
   /** One request; stopped (and the server's action aborted) when `signal` aborts or the time runs out. */
   async call(requestLine: string, options: CallOptions, signal: AbortSignal, timeoutMs: number, fresh = false): Promise<CallOutcome> {
     let running: RunningCall | null = null;
@@ -43,17 +39,26 @@ export class HostPool {
       // A session reads its config once: what must see the host's current config goes one-shot.
       running = fresh ? oneShotCall(this.host, requestLine, options) : await this.start(requestLine, options);
       if (early !== null) running.stop(early);
+      this.running.add(running);
       return await running.outcome;
     } finally {
+      if (running !== null) this.running.delete(running);
       clearTimeout(timer);
       signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Ends every session politely (the bridge is closing). */
+  /** The bridge is closing: idle sessions end politely, running calls are stopped (the host aborts their actions). */
   close(): void {
-    for (const link of this.links.splice(0)) link.close();
+    const closing: CallOutcome = { failure: 'the bridge is closing', kind: 'cancelled' };
+    for (const link of this.links.splice(0)) {
+      if (link.busy) link.stop(closing);
+      else link.close();
+    }
+    for (const call of this.running) call.stop(closing);
   }
+
+  private readonly running = new Set<RunningCall>();
 
   /** The host's config changed: idle sessions end now, busy ones after their call; new ones read the new config. */
   recycle(): void {
