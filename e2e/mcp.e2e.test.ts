@@ -125,6 +125,17 @@ describe('portcullis mcp with a token proof', () => {
   });
 });
 
+describe('portcullis mcp with an SSH signer', () => {
+  it('a signer proof that cannot be made leaves the key its own tools, and --check says why (exit 1)', () => {
+    const config = host.bridgeConfig(`proof = { signer = "release", ssh_key = "${host.dir}/missing.pub" }`);
+    const run = spawnSync(process.execPath, [BUNDLE, 'mcp', '--check', '--config', config], { env: host.env, encoding: 'utf8' });
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /\n {2}t_echo {2}/);
+    assert.doesNotMatch(run.stdout, /t_admin/);
+    assert.match(run.stderr, /web: .*SSH-signature proofs .*; only the actions the key sees without the proof are tools/);
+  });
+});
+
 describe('portcullis mcp when things change or break', () => {
   it('MCP-007 a config change on the host changes the tool list, with a list-changed notification', async () => {
     const config = host.bridgeConfig('refresh_seconds = 10');

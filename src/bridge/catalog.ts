@@ -31,7 +31,7 @@ export class Catalog {
 
   /** Asks every host once; the problems (a host down, a collision) come back, a collision is fatal. */
   async start(): Promise<{ problems: string[]; fatal: string | null }> {
-    const answers = await Promise.all(this.hosts.map(async (host) => ({ host, found: await host.discover(this.stopping.signal) })));
+    const answers = await Promise.all(this.hosts.map(async (host) => ({ host, found: await host.discover(this.stopping.signal, this.report) })));
     const problems: string[] = [];
     for (const { host, found } of answers) {
       if ('error' in found) problems.push(`${host.config.alias}: ${found.error}`);
@@ -70,7 +70,7 @@ export class Catalog {
     if (this.refreshing.has(alias)) return;
     this.refreshing.add(alias);
     try {
-      const found = await host.discover(this.stopping.signal);
+      const found = await host.discover(this.stopping.signal, this.report);
       if ('error' in found) return this.report(`refresh of ${alias}: ${found.error}`);
       const before = this.discovered.get(alias);
       this.discovered.set(alias, found);

@@ -35,15 +35,16 @@ export class Host {
    * the proof when one is configured, so that actions above the key's level become tools
    * whose calls are signed.
    */
-  async discover(signal: AbortSignal): Promise<HostDiscovery | { error: string }> {
+  async discover(signal: AbortSignal, report: (line: string) => void): Promise<HostDiscovery | { error: string }> {
     this.pool.retrySessions();
     const plain = await this.help(null, signal);
     if ('error' in plain) return plain;
     let raised: HelpAnswer | null = null;
     if (this.signer !== null) {
       const signed = await this.help(this.signer, signal);
-      if ('error' in signed) return signed;
-      raised = signed;
+      // The key's own tools stay usable when the proof fails (a wrong secret, no signer).
+      if ('error' in signed) report(`${this.config.alias}: ${signed.error}; only the actions the key sees without the proof are tools`);
+      else raised = signed;
     }
     return { alias: this.config.alias, plain, raised };
   }

@@ -43,7 +43,11 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
     io.err(`portcullis mcp: ${selected.error}\n`);
     return 2;
   }
-  const catalog = new Catalog(selected.hosts, (line) => io.err(`portcullis mcp: ${line}\n`));
+  let reported = 0;
+  const catalog = new Catalog(selected.hosts, (line) => {
+    reported += 1;
+    io.err(`portcullis mcp: ${line}\n`);
+  });
   const starting = catalog.start();
   // The hosts' first ssh connections are under way: load the SDK meanwhile.
   if (!options.check) loadSdk();
@@ -51,7 +55,7 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
   if (options.check) {
     io.out(checkReport(selected.hosts, catalog.tools, started.problems));
     catalog.close();
-    return started.fatal === null && started.problems.length === 0 ? 0 : 1;
+    return started.fatal === null && started.problems.length === 0 && reported === 0 ? 0 : 1;
   }
   for (const problem of started.problems) io.err(`portcullis mcp: ${problem} (its tools come when it answers)\n`);
   if (started.fatal !== null) {
