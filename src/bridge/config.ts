@@ -89,6 +89,7 @@ function unsafeKeys(value: unknown, path: PropertyKey[]): ConfigProblem[] {
   if (Array.isArray(value)) return value.flatMap((item, index) => unsafeKeys(item, [...path, index]));
   if (value === null || typeof value !== 'object' || value instanceof Date) return [];
   return Object.keys(value).flatMap((key) =>
+    // INVARIANT: value is a non-null, non-array object here (checked above).
     key === '__proto__' ? [{ path: formatPath([...path, key]), message: 'is not an allowed name' }] : unsafeKeys((value as Record<string, unknown>)[key], [...path, key]),
   );
 }

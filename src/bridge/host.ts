@@ -52,6 +52,7 @@ export class Host {
   /** Calls one tool of this host and turns what comes back into a tool result. Never throws. */
   async call(tool: ToolSpec, args: Readonly<Record<string, unknown>>, context: CallContext): Promise<ToolResult> {
     const command = requestText(tool.domain, tool.action, args);
+    // INVARIANT: the typeof check just made holds for the cast.
     const stdin = tool.stdin && typeof args[STDIN_PROPERTY] === 'string' ? (args[STDIN_PROPERTY] as string) : null;
     let line = command;
     if (tool.needsProof) {
@@ -86,6 +87,7 @@ export class Host {
     if ('failure' in outcome) return { error: outcome.failure };
     const parsed = helpAnswerSchema.safeParse(outcome.answer);
     if (parsed.success) return parsed.data;
+    // INVARIANT: only read with a typeof check; a host may send anything here.
     const error = outcome.answer.error as { code?: unknown } | undefined;
     const what = signer === null ? 'help' : 'help with the configured proof';
     return { error: `host ${this.config.alias} answered ${what} with ${typeof error?.code === 'string' ? error.code : 'something that is not a help answer'}` };

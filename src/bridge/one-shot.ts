@@ -24,6 +24,7 @@ export function oneShotCall(host: HostConfig, requestLine: string, options: Call
     const last = stdout.trimEnd().split('\n').at(-1) ?? '';
     try {
       const answer: unknown = JSON.parse(last);
+      // INVARIANT: a non-null, non-array object (checked in the same condition).
       if (answer !== null && typeof answer === 'object' && !Array.isArray(answer)) return { answer: answer as Record<string, unknown> };
     } catch {}
     return { failure: connectionFailure(host, ssh, exit), kind: 'connection' };

@@ -14,6 +14,7 @@ let loaded: { sdk: Sdk; outputSchema: ReturnType<Sdk['fromJsonSchema']> } | unde
 export function loadSdk(): NonNullable<typeof loaded> {
   if (loaded === undefined) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // INVARIANT: the module's own type, as the static import would give it.
     const sdk = require('@modelcontextprotocol/server') as Sdk;
     loaded = { sdk, outputSchema: sdk.fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA) };
   }

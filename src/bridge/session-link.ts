@@ -43,7 +43,7 @@ export class SessionLink {
   call(requestLine: string, options: CallOptions): Promise<CallOutcome> {
     if (this.dead) return Promise.resolve({ failure: 'the session has ended', kind: 'connection' });
     const line = this.lineFor(requestLine, options);
-    const id = line.id as string;
+    const id = line.id as string; // INVARIANT: lineFor sets a string id.
     return new Promise((resolve) => {
       this.pending = { id, resolve, ...(options.onChunk !== undefined ? { onChunk: options.onChunk } : {}) };
       this.ssh.child.stdin.write(`${JSON.stringify(line)}\n`);
@@ -88,7 +88,7 @@ export class SessionLink {
     try {
       const parsed: unknown = JSON.parse(text);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-      message = parsed as Record<string, unknown>;
+      message = parsed as Record<string, unknown>; // INVARIANT: a non-null, non-array object (checked above).
     } catch {
       return this.stop({ failure: 'the host sent a line that is not a JSON object', kind: 'protocol' });
     }
@@ -96,11 +96,13 @@ export class SessionLink {
       const open = this.opened;
       this.opened = null;
       if (message.ok === true && typeof message.session === 'object' && message.session !== null) {
+        // INVARIANT: a non-null object (checked in the condition); the member is type-checked below.
         const limit = (message.session as { max_line_bytes?: unknown }).max_line_bytes;
         this.maxLineBytes = typeof limit === 'number' ? limit : 0;
         return open('ready');
       }
       // A host without session mode answers bad_request: calls go one-shot (docs/mcp.md "Transport").
+      // INVARIANT: only read with a comparison; a host may send anything here.
       const error = message.error as { code?: unknown } | undefined;
       if (error?.code === 'bad_request') {
         this.dead = true;

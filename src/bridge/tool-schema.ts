@@ -52,6 +52,7 @@ export function argumentSchema(arg: HelpArg): JsonSchema | null {
 
 /** The `inputSchema` of an action's tool, or null when an argument cannot be described. */
 export function inputSchema(action: HelpAction): JsonSchema | null {
+  // SECURITY: null prototype: argument names come from the host. INVARIANT: an empty table.
   const properties: Record<string, JsonSchema> = Object.create(null) as Record<string, JsonSchema>;
   const required: string[] = [];
   for (const arg of action.args) {
