@@ -29,12 +29,13 @@ describe('tools from help', () => {
     assert.match(built.error, /a_b_c/);
   });
 
-  it('raw actions and arguments of an unknown type are left out; effects map to annotations', () => {
+  it('raw actions, arguments of an unknown type or with a name outside the grammar are left out; effects map to annotations', () => {
     const built = buildTools([{
       alias: 'h',
       plain: help([{ name: 'app', actions: [
         action('dump', { output: 'raw' }),
         action('future', { args: [{ name: 'x', type: 'ipv6', required: true }] }),
+        action('odd', { args: [{ name: '__proto__', type: 'string', required: true }] }),
         action('wipe', { level: 'ops', effects: 'destructive', idempotent: true }),
         action('edit', { level: 'ops', effects: 'write' }),
         action('look', { examples: ['app look n=3 name="a b"'], args: [{ name: 'n', type: 'int', required: true }, { name: 'name', type: 'string', required: false }] }),

@@ -41,7 +41,8 @@ export function buildTools(hosts: readonly HostDiscovery[], prefixWithAlias: boo
     const plain = new Set(host.plain.domains.flatMap((d) => d.actions.map((a) => `${d.name} ${a.name}`)));
     for (const domain of (host.raised ?? host.plain).domains) {
       for (const action of domain.actions) {
-        if (!NAME.test(domain.name) || !NAME.test(action.name) || action.output !== 'json') continue;
+        // SECURITY: names come from the host; anything outside the grammar's names is left out.
+        if (!NAME.test(domain.name) || !NAME.test(action.name) || !action.args.every((arg) => NAME.test(arg.name)) || action.output !== 'json') continue;
         const schema = inputSchema(action);
         if (schema === null) continue;
         const name = toolName(prefixWithAlias ? host.alias : null, domain.name, action.name);
