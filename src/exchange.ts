@@ -358,7 +358,7 @@ export class Exchange {
     return this.service.log.write('decision', this.subject, {
       decision,
       error: failure?.code ?? null,
-      ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
+      ...(failure !== null && 'reason' in failure && failure.reason !== undefined ? { reason: failure.reason } : {}),
       ...(detail !== undefined ? { detail: capForLog(detail, 1024) } : {}),
     });
   }
