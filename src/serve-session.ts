@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { nodeCrypto } from './builtins.js';
-import type { AbortWatch } from './exec/index.js';
 import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { jsonLine, responseLine } from './output/index.js';
+import { AbortGrace } from './session/abort-grace.js';
 import { ChunkStreamer } from './session/chunks.js';
 import { LineReader } from './session/line-reader.js';
 import { runSessionLoop, type EndReason, type SessionHandler } from './session/loop.js';
@@ -25,8 +25,8 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
   const sessionId = hello.response.request_id;
   const limits = service.config.server.session;
   // A write that a client never reads must not outlast a stop signal or a lost connection.
-  const aborted = graceAfterAbort(io.abort);
-  const send = (line: string): Promise<void> => Promise.race([channel.write(line), aborted]);
+  const grace = new AbortGrace(io.abort);
+  const send = (line: string): Promise<void> => grace.within(channel.write(line));
   await send(responseLine(hello.response));
   const reader = new LineReader(channel.input, limits.maxLineBytes);
   const handler: SessionHandler = {
@@ -46,7 +46,7 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
       await send(responseLine({ ...answer.response, id }));
     },
     drained: async () => {
-      await Promise.race([channel.flushed(), aborted]);
+      await grace.within(channel.flushed());
       return { clientGone: channel.readerGone };
     },
   };
@@ -59,18 +59,6 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
   const recorded = starter.recordSessionEnd(end.reason, end.requests);
   if (!recorded) io.syslog(`service_unavailable: the session_end record could not be written (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
   await send(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
-  await Promise.race([channel.flushed(), aborted]);
+  await grace.within(channel.flushed());
   return recorded ? 0 : 129;
-}
-
-/** How long writes may still take after a stop signal: the answer and end line usually fit. */
-const ABORT_GRACE_MS = 500;
-
-/** Settles ABORT_GRACE_MS after the session is aborted; never before. */
-function graceAfterAbort(abort: AbortWatch): Promise<void> {
-  return new Promise((resolve) => {
-    const start = (): void => void setTimeout(resolve, ABORT_GRACE_MS);
-    if (abort.aborted) start();
-    else abort.addEventListener('abort', start);
-  });
 }

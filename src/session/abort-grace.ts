@@ -1,0 +1,43 @@
+import type { AbortWatch } from '../exec/index.js';
+
+/** How long writes may still take after a stop signal: the answer and end line usually fit. */
+export const ABORT_GRACE_MS = 500;
+
+/**
+ * Bounds a session's waits by the abort: `within(p)` settles when `p` does, or
+ * `graceMs` after the session was aborted, whichever comes first. Unlike racing each wait
+ * against one long-lived promise (every `Promise.race` leaves a reaction on it, about
+ * 0.7 KiB per request for the life of the session), a settled wait leaves nothing behind.
+ */
+export class AbortGrace {
+  private expired = false;
+  private readonly waiters = new Set<() => void>();
+
+  constructor(abort: AbortWatch, graceMs = ABORT_GRACE_MS) {
+    const start = (): void => void setTimeout(() => this.expire(), graceMs);
+    if (abort.aborted) start();
+    else abort.addEventListener('abort', start);
+  }
+
+  within(promise: Promise<void>): Promise<void> {
+    if (this.expired) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.waiters.delete(done);
+        resolve();
+      };
+      this.waiters.add(done);
+      promise.then(done, done);
+    });
+  }
+
+  /** Waits still pending: for tests, which prove settled ones are forgotten. */
+  get pending(): number {
+    return this.waiters.size;
+  }
+
+  private expire(): void {
+    this.expired = true;
+    for (const done of [...this.waiters]) done();
+  }
+}
