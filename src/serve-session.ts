@@ -4,6 +4,7 @@ import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange
 import { jsonLine, responseLine } from './output/index.js';
 import { AbortGrace } from './session/abort-grace.js';
 import { ChunkStreamer } from './session/chunks.js';
+import { tuneHeapForLongRun } from './session/heap.js';
 import { LineReader } from './session/line-reader.js';
 import { runSessionLoop, type EndReason, type SessionHandler } from './session/loop.js';
 
@@ -22,6 +23,7 @@ export interface SessionChannel {
  * `session_end` record. Returns the exit status: 0 for every end reason.
  */
 export async function serveSession(service: Service, starter: Exchange, hello: Answer, io: ExchangeIO, channel: SessionChannel): Promise<number> {
+  tuneHeapForLongRun();
   const sessionId = hello.response.request_id;
   const limits = service.config.server.session;
   // A write that a client never reads must not outlast a stop signal or a lost connection.
