@@ -6,7 +6,7 @@ import { AbortGrace } from './abort-grace.js';
 describe('AbortGrace: waits bounded by the abort, nothing kept after they settle', () => {
   it('a settled wait is forgotten: 10,000 writes leave no waiter behind', async () => {
     const grace = new AbortGrace(new ProcessAbort(), 10);
-    for (let i = 0; i < 10_000; i++) await grace.within(Promise.resolve());
+    for (let i = 0; i < 10_000; i++) assert.equal(await grace.within(Promise.resolve(), 1000), true);
     assert.equal(grace.pending, 0);
   });
 
@@ -26,12 +26,20 @@ describe('AbortGrace: waits bounded by the abort, nothing kept after they settle
     assert.equal(grace.pending, 0);
   });
 
+  it('a wait longer than its own limit is cut, without an abort', async () => {
+    const grace = new AbortGrace(new ProcessAbort(), 10_000);
+    const started = Date.now();
+    assert.equal(await grace.within(new Promise<void>(() => {}), 30), false);
+    assert.ok(Date.now() - started >= 25);
+    assert.equal(grace.pending, 0);
+  });
+
   it('after the grace, further waits settle at once', async () => {
     const abort = new ProcessAbort();
     abort.abort();
     const grace = new AbortGrace(abort, 1);
     await new Promise((resolve) => setTimeout(resolve, 10));
-    await grace.within(new Promise<void>(() => {}));
+    assert.equal(await grace.within(new Promise<void>(() => {})), false);
     assert.equal(grace.pending, 0);
   });
 });

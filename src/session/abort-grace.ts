@@ -5,7 +5,8 @@ export const ABORT_GRACE_MS = 500;
 
 /**
  * Bounds a session's waits by the abort: `within(p)` settles when `p` does, or
- * `graceMs` after the session was aborted, whichever comes first. Unlike racing each wait
+ * `graceMs` after the session was aborted, or after its own `limitMs`, whichever comes
+ * first, and says whether `p` was the one. Unlike racing each wait
  * against one long-lived promise (every `Promise.race` leaves a reaction on it, about
  * 0.7 KiB per request for the life of the session), a settled wait leaves nothing behind.
  */
@@ -19,15 +20,19 @@ export class AbortGrace {
     else abort.addEventListener('abort', start);
   }
 
-  within(promise: Promise<void>): Promise<void> {
-    if (this.expired) return Promise.resolve();
+  within(promise: Promise<void>, limitMs?: number): Promise<boolean> {
+    if (this.expired) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const done = (): void => {
-        this.waiters.delete(done);
-        resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (settled: boolean): void => {
+        if (!this.waiters.delete(cut)) return;
+        clearTimeout(timer);
+        resolve(settled);
       };
-      this.waiters.add(done);
-      promise.then(done, done);
+      const cut = (): void => settle(false);
+      this.waiters.add(cut);
+      if (limitMs !== undefined) timer = setTimeout(cut, limitMs);
+      promise.then(() => settle(true), () => settle(true));
     });
   }
 
