@@ -1,0 +1,185 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readAudit } from '../testkit/process.js';
+import { BUNDLE, runProcess, SSHD, startSshdWithConfig, type SshResult } from '../testkit/sshd.js';
+import { fingerprintOf } from './fixture.js';
+
+// contrib/ansible/roles/portcullis, run as an operator runs it (ansible-playbook, here with
+// -c local) against a prefix: every path the role writes lies under a scratch directory,
+// the machine's sshd and accounts are untouched but for one throwaway account removed
+// after. Three runs in all, since ansible is slow: converge, idempotence, a broken config.
+// Then a test sshd started on the files the role produced serves a key and a certificate.
+
+const ROLES = resolve(__dirname, '..', '..', 'contrib', 'ansible', 'roles');
+const isRoot = process.getuid?.() === 0;
+const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
+const account = `pcl${randomBytes(3).toString('hex')}a`;
+
+let prefix: string;
+let work: string;
+let sshd: { port: number; stop(): void } | undefined;
+
+const under = (path: string) => join(prefix, path);
+const keygen = (...args: string[]) => execFileSync('ssh-keygen', ['-q', ...args], { encoding: 'utf8' });
+
+interface Run {
+  status: number | null;
+  output: string;
+  changed: number;
+  failed: number;
+}
+
+/** One ansible-playbook run of the role; `extra` overrides variables for this run only. */
+function play(extra: Record<string, unknown> = {}): Run {
+  const varsFile = join(work, `vars-${randomBytes(3).toString('hex')}.json`);
+  writeFileSync(varsFile, JSON.stringify(extra));
+  const result = spawnSync('ansible-playbook', ['-i', join(work, 'inventory'), join(work, 'playbook.yml'), '-e', `@${join(work, 'vars.json')}`, '-e', `@${varsFile}`], {
+    encoding: 'utf8',
+    env: {
+      PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      HOME: work,
+      LANG: 'C.UTF-8',
+      ANSIBLE_CONFIG: join(work, 'ansible.cfg'),
+      ANSIBLE_ROLES_PATH: ROLES,
+      ANSIBLE_LOCAL_TEMP: join(work, 'ansible-local'),
+      ANSIBLE_REMOTE_TEMP: join(work, 'ansible-remote'),
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+    },
+    timeout: 300000,
+  });
+  const output = result.stdout + result.stderr;
+  const recap = /localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)/.exec(output);
+  return { status: result.status, output, changed: Number(recap?.[1] ?? -1), failed: Number(recap?.[2] ?? -1) };
+}
+
+function ssh(key: string, command: string, certificate = false): Promise<SshResult> {
+  return runProcess('ssh', [
+    '-F', '/dev/null', '-i', key, ...(certificate ? ['-o', `CertificateFile=${key}-cert.pub`] : []), '-p', String(sshd?.port),
+    '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR', `${account}@127.0.0.1`, '--', command,
+  ], undefined, 60000);
+}
+
+function ownerModeOf(path: string): string {
+  const stats = statSync(path);
+  const name = (id: number, db: string) => execFileSync('getent', [db, String(id)], { encoding: 'utf8' }).split(':')[0];
+  return `${name(stats.uid, 'passwd')}:${name(stats.gid, 'group')} ${(stats.mode & 0o7777).toString(8).padStart(4, '0')}`;
+}
+
+const skip = !isRoot ? 'needs root to create a throwaway account' : false;
+
+describe('e2e: the Ansible role against a prefix', { skip }, () => {
+  let converge: Run;
+  before(() => {
+    assert.ok(hasAnsible, 'ansible-playbook is missing: apt-get install ansible-core (.ci/run does)');
+    prefix = mkdtempSync(join(tmpdir(), 'portcullis-role-'));
+    chmodSync(prefix, 0o755);
+    work = mkdtempSync(join(tmpdir(), 'portcullis-ansible-'));
+    // The host's own sshd_config, which the role leaves alone: it includes the drop-in directory.
+    mkdirSync(under('etc/ssh'), { recursive: true, mode: 0o755 });
+    keygen('-t', 'ed25519', '-N', '', '-f', under('etc/ssh/ssh_host_ed25519_key'));
+    writeFileSync(under('etc/ssh/sshd_config'), `Include ${under('etc/ssh/sshd_config.d')}/*.conf
+HostKey ${under('etc/ssh/ssh_host_ed25519_key')}
+PidFile ${under('sshd.pid')}
+# The prefix lies under the sticky, world-writable /tmp, which StrictModes refuses.
+StrictModes no
+UsePAM no
+PermitRootLogin no
+LogLevel ERROR
+SetEnv SHLVL=1
+`, { mode: 0o644 });
+    keygen('-t', 'ed25519', '-N', '', '-C', 'ci', '-f', join(work, 'ci'));
+    keygen('-t', 'ed25519', '-N', '', '-C', 'fleet-ca', '-f', join(work, 'ca'));
+    keygen('-t', 'ed25519', '-N', '', '-C', 'laptop', '-f', join(work, 'laptop'));
+    keygen('-s', join(work, 'ca'), '-I', 'alice@laptop 2026-12-02', '-n', 'deploy', '-V', '-1m:+10m', `${join(work, 'laptop')}.pub`);
+
+    writeFileSync(join(work, 'inventory'), 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+    writeFileSync(join(work, 'ansible.cfg'), '[defaults]\nretry_files_enabled = False\ninterpreter_python = /usr/bin/python3\n');
+    writeFileSync(join(work, 'playbook.yml'), '- hosts: all\n  gather_facts: false\n  force_handlers: true\n  roles:\n    - portcullis\n');
+    writeFileSync(join(work, 'broken.toml.j2'), '[server]\naudit_log = "{{ portcullis_audit_log }}"\nmax_line = "not a key"\n');
+    writeFileSync(join(work, 'vars.json'), JSON.stringify({
+      portcullis_prefix: prefix,
+      portcullis_bundle_src: BUNDLE,
+      portcullis_account: account,
+      // The test sshd runs without PAM, which refuses a locked ("!") account even for keys.
+      portcullis_account_password: '*',
+      portcullis_server_id: 'role-test',
+      portcullis_domains_toml: '[domains.t]\ndescription = "Test"\n[domains.t.actions.echo]\ndescription = "Echo"\nlevel = "read"\nexec = ["/bin/echo", "{msg}"]\n[domains.t.actions.echo.args.msg]\ntype = "string"\n[domains.t.actions.ops]\ndescription = "Needs ops"\nlevel = "ops"\nexec = ["/bin/echo", "ops ran"]\n',
+      portcullis_keys: [{ key: readFileSync(`${join(work, 'ci')}.pub`, 'utf8').trim(), identity: 'ci-runner', level: 'ops', tags: ['web'], from: '127.0.0.1' }],
+      portcullis_user_ca_keys: [readFileSync(`${join(work, 'ca')}.pub`, 'utf8').trim()],
+      portcullis_principals: [{ principal: 'deploy', identity: 'deployer', level: 'read' }],
+      portcullis_sshd_reload: false,
+    }));
+    converge = play();
+  });
+
+  after(() => {
+    sshd?.stop();
+    spawnSync('userdel', [account]);
+    if (prefix) rmSync(prefix, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('REL-032 the first run converges: the files of the install guide, with its owners and modes, and the compiled form', () => {
+    assert.equal(converge.status, 0, converge.output);
+    assert.equal(converge.failed, 0);
+    assert.ok(converge.changed > 0);
+    const expected: Array<[string, string]> = [
+      ['usr/local/bin/portcullis', 'root:root 0755'],
+      ['etc/portcullis', 'root:root 0755'],
+      ['etc/portcullis/config.toml', 'root:root 0644'],
+      ['etc/portcullis/config.toml.compiled.jsonl', 'root:root 0644'],
+      [`home/${account}`, 'root:root 0755'],
+      ['var/log/portcullis', `${account}:adm 0750`],
+      ['var/lib/portcullis', `${account}:${account} 0700`],
+      [`etc/ssh/authorized_keys/${account}`, 'root:root 0644'],
+      [`etc/ssh/auth_principals/${account}`, 'root:root 0644'],
+      ['etc/ssh/sshd_config.d/portcullis.conf', 'root:root 0644'],
+    ];
+    assert.deepEqual(expected.map(([path]) => [path, ownerModeOf(under(path))]), expected);
+    assert.equal(readFileSync(under(`etc/ssh/authorized_keys/${account}`), 'utf8').split('\n')[1]?.split(' ssh-ed25519 ')[0],
+      'restrict,from="127.0.0.1",command="portcullis --level ops --identity ci-runner --tags web"');
+    const shell = execFileSync('getent', ['passwd', account], { encoding: 'utf8' }).trim().split(':')[6];
+    assert.equal(shell, under('usr/local/bin/portcullis-shell'));
+  });
+
+  it('REL-033 the second run changes nothing', () => {
+    const again = play();
+    assert.equal(again.status, 0, again.output);
+    assert.equal(again.changed, 0, again.output);
+  });
+
+  it('REL-034 a broken config template fails the run and leaves the old config and its compiled form in place', () => {
+    const config = readFileSync(under('etc/portcullis/config.toml'));
+    const compiled = readFileSync(under('etc/portcullis/config.toml.compiled.jsonl'));
+    const broken = play({ portcullis_config_template: join(work, 'broken.toml.j2') });
+    assert.notEqual(broken.status, 0, broken.output);
+    assert.match(broken.output, /failed to validate/);
+    assert.deepEqual(readFileSync(under('etc/portcullis/config.toml')), config);
+    assert.deepEqual(readFileSync(under('etc/portcullis/config.toml.compiled.jsonl')), compiled);
+  });
+
+  it('REL-035 an sshd started on the produced files serves the key and the certificate at their lines, from the compiled form', async () => {
+    assert.ok(existsSync(SSHD));
+    sshd = await startSshdWithConfig(under('etc/ssh/sshd_config'));
+    const key = await ssh(join(work, 'ci'), 'whoami');
+    assert.equal(key.status, 0, key.stdout + key.stderr);
+    assert.deepEqual([key.json?.identity, key.json?.level, key.json?.tags], ['ci-runner', 'ops', ['web']]);
+    const ran = await ssh(join(work, 'ci'), 't ops');
+    assert.equal(ran.json?.stdout, 'ops ran\n');
+    const certificate = await ssh(join(work, 'laptop'), 't echo msg=certified', true);
+    assert.equal(certificate.json?.stdout, 'certified\n', certificate.stdout + certificate.stderr);
+    const records = readAudit(under('var/log/portcullis/audit.jsonl'));
+    const decision = records.find((record) => record.request_id === certificate.json?.request_id && record.event === 'decision');
+    assert.deepEqual([decision?.identity, decision?.key_id, decision?.key], ['deployer', 'alice@laptop 2026-12-02', fingerprintOf(`${join(work, 'laptop')}.pub`)]);
+    assert.equal(records.some((record) => /compiled form ignored/.test(String(record.detail ?? ''))), false);
+    const refused = await ssh(join(work, 'laptop'), 't ops', true);
+    assert.equal(refused.json?.error?.code, 'insufficient_level');
+  });
+});
