@@ -159,7 +159,7 @@ SetEnv SHLVL=1
     const config = readFileSync(under('etc/portcullis/config.toml'));
     const compiled = readFileSync(under('etc/portcullis/config.toml.compiled.jsonl'));
     const broken = play({ portcullis_config_template: join(work, 'broken.toml.j2') });
-    assert.notEqual(broken.status, 0, broken.output);
+    assert.equal(broken.status, 2, broken.output);
     assert.match(broken.output, /failed to validate/);
     assert.deepEqual(readFileSync(under('etc/portcullis/config.toml')), config);
     assert.deepEqual(readFileSync(under('etc/portcullis/config.toml.compiled.jsonl')), compiled);
