@@ -13,16 +13,22 @@ import { fingerprintOf } from './fixture.js';
 // -c local) against a prefix: every path the role writes lies under a scratch directory,
 // the machine's sshd and accounts are untouched but for one throwaway account removed
 // after. Three runs in all, since ansible is slow: converge, idempotence, a broken config.
-// Then a test sshd started on the files the role produced serves a key and a certificate.
+// Each run plays two inventory hosts, both local, each with its own prefix and account:
+// `gate` with the sshd drop-in, keys and certificate mode; `hardened`, whose sshd_config
+// has no Include, with the Match block appended to it. Then a test sshd started on each
+// host's produced files serves its key (and on `gate` a certificate).
 
 const ROLES = resolve(__dirname, '..', '..', 'contrib', 'ansible', 'roles');
 const isRoot = process.getuid?.() === 0;
 const hasAnsible = spawnSync('ansible-playbook', ['--version']).status === 0;
 const account = `pcl${randomBytes(3).toString('hex')}a`;
+const hardenedAccount = `pcl${randomBytes(3).toString('hex')}h`;
 
 let prefix: string;
+let hardenedPrefix: string;
 let work: string;
 let sshd: { port: number; stop(): void } | undefined;
+let hardenedSshd: { port: number; stop(): void } | undefined;
 
 const under = (path: string) => join(prefix, path);
 const keygen = (...args: string[]) => execFileSync('ssh-keygen', ['-q', ...args], { encoding: 'utf8' });
@@ -30,15 +36,15 @@ const keygen = (...args: string[]) => execFileSync('ssh-keygen', ['-q', ...args]
 interface Run {
   status: number | null;
   output: string;
-  changed: number;
-  failed: number;
+  /** Per inventory host: its changed and failed counts from the recap. */
+  recap: Record<string, { changed: number; failed: number }>;
 }
 
 /** One ansible-playbook run of the role; `extra` overrides variables for this run only. */
 function play(extra: Record<string, unknown> = {}): Run {
   const varsFile = join(work, `vars-${randomBytes(3).toString('hex')}.json`);
   writeFileSync(varsFile, JSON.stringify(extra));
-  const result = spawnSync('ansible-playbook', ['-i', join(work, 'inventory'), join(work, 'playbook.yml'), '-e', `@${join(work, 'vars.json')}`, '-e', `@${varsFile}`], {
+  const result = spawnSync('ansible-playbook', ['-i', join(work, 'inventory', 'hosts'), join(work, 'playbook.yml'), '-e', `@${varsFile}`], {
     encoding: 'utf8',
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
@@ -54,16 +60,32 @@ function play(extra: Record<string, unknown> = {}): Run {
     timeout: 300000,
   });
   const output = result.stdout + result.stderr;
-  const recap = /localhost\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)/.exec(output);
-  return { status: result.status, output, changed: Number(recap?.[1] ?? -1), failed: Number(recap?.[2] ?? -1) };
+  const recap: Run['recap'] = {};
+  for (const m of output.matchAll(/^(\w+)\s+: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)/gm)) recap[m[1] as string] = { changed: Number(m[2]), failed: Number(m[3]) };
+  return { status: result.status, output, recap };
 }
 
-function ssh(key: string, command: string, certificate = false): Promise<SshResult> {
+function ssh(key: string, command: string, certificate = false, to = { port: sshd?.port, user: account }): Promise<SshResult> {
   return runProcess('ssh', [
-    '-F', '/dev/null', '-i', key, ...(certificate ? ['-o', `CertificateFile=${key}-cert.pub`] : []), '-p', String(sshd?.port),
+    '-F', '/dev/null', '-i', key, ...(certificate ? ['-o', `CertificateFile=${key}-cert.pub`] : []), '-p', String(to.port),
     '-o', 'BatchMode=yes', '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR', `${account}@127.0.0.1`, '--', command,
+    '-o', 'LogLevel=ERROR', `${to.user}@127.0.0.1`, '--', command,
   ], undefined, 60000);
+}
+
+/** A host's own sshd_config, which the role reads and validates against: a test sshd serves it. */
+function hostSshdConfig(root: string, include: boolean): void {
+  mkdirSync(join(root, 'etc/ssh'), { recursive: true, mode: 0o755 });
+  keygen('-t', 'ed25519', '-N', '', '-f', join(root, 'etc/ssh/ssh_host_ed25519_key'));
+  writeFileSync(join(root, 'etc/ssh/sshd_config'), `${include ? `Include ${join(root, 'etc/ssh/sshd_config.d')}/*.conf\n` : ''}HostKey ${join(root, 'etc/ssh/ssh_host_ed25519_key')}
+PidFile ${join(root, 'sshd.pid')}
+# The prefix lies under the sticky, world-writable /tmp, which StrictModes refuses.
+StrictModes no
+UsePAM no
+PermitRootLogin no
+LogLevel ERROR
+SetEnv SHLVL=1
+`, { mode: 0o644 });
 }
 
 function ownerModeOf(path: string): string {
@@ -80,56 +102,59 @@ describe('e2e: the Ansible role against a prefix', { skip }, () => {
     assert.ok(hasAnsible, 'ansible-playbook is missing: apt-get install ansible-core (.ci/run does)');
     prefix = mkdtempSync(join(tmpdir(), 'portcullis-role-'));
     chmodSync(prefix, 0o755);
+    hardenedPrefix = mkdtempSync(join(tmpdir(), 'portcullis-role-'));
+    chmodSync(hardenedPrefix, 0o755);
     work = mkdtempSync(join(tmpdir(), 'portcullis-ansible-'));
-    // The host's own sshd_config, which the role leaves alone: it includes the drop-in directory.
-    mkdirSync(under('etc/ssh'), { recursive: true, mode: 0o755 });
-    keygen('-t', 'ed25519', '-N', '', '-f', under('etc/ssh/ssh_host_ed25519_key'));
-    writeFileSync(under('etc/ssh/sshd_config'), `Include ${under('etc/ssh/sshd_config.d')}/*.conf
-HostKey ${under('etc/ssh/ssh_host_ed25519_key')}
-PidFile ${under('sshd.pid')}
-# The prefix lies under the sticky, world-writable /tmp, which StrictModes refuses.
-StrictModes no
-UsePAM no
-PermitRootLogin no
-LogLevel ERROR
-SetEnv SHLVL=1
-`, { mode: 0o644 });
+    hostSshdConfig(prefix, true);
+    hostSshdConfig(hardenedPrefix, false);
     keygen('-t', 'ed25519', '-N', '', '-C', 'ci', '-f', join(work, 'ci'));
     keygen('-t', 'ed25519', '-N', '', '-C', 'fleet-ca', '-f', join(work, 'ca'));
     keygen('-t', 'ed25519', '-N', '', '-C', 'laptop', '-f', join(work, 'laptop'));
     keygen('-s', join(work, 'ca'), '-I', 'alice@laptop 2026-12-02', '-n', 'deploy', '-V', '-1m:+10m', `${join(work, 'laptop')}.pub`);
 
-    writeFileSync(join(work, 'inventory'), 'localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
+    mkdirSync(join(work, 'inventory', 'host_vars'), { recursive: true });
+    mkdirSync(join(work, 'inventory', 'group_vars'));
+    writeFileSync(join(work, 'inventory', 'hosts'), 'gate ansible_connection=local ansible_python_interpreter=/usr/bin/python3\nhardened ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
     writeFileSync(join(work, 'ansible.cfg'), '[defaults]\nretry_files_enabled = False\ninterpreter_python = /usr/bin/python3\n');
     writeFileSync(join(work, 'playbook.yml'), '- hosts: all\n  gather_facts: false\n  force_handlers: true\n  roles:\n    - portcullis\n');
     writeFileSync(join(work, 'broken.toml.j2'), '[server]\naudit_log = "{{ portcullis_audit_log }}"\nmax_line = "not a key"\n');
-    writeFileSync(join(work, 'vars.json'), JSON.stringify({
-      portcullis_prefix: prefix,
+    const ciKey = { key: readFileSync(`${join(work, 'ci')}.pub`, 'utf8').trim(), identity: 'ci-runner', level: 'ops', tags: ['web'], from: '127.0.0.1' };
+    writeFileSync(join(work, 'inventory', 'group_vars', 'all.json'), JSON.stringify({
       portcullis_bundle_src: BUNDLE,
-      portcullis_account: account,
       // The test sshd runs without PAM, which refuses a locked ("!") account even for keys.
       portcullis_account_password: '*',
-      portcullis_server_id: 'role-test',
       portcullis_domains_toml: '[domains.t]\ndescription = "Test"\n[domains.t.actions.echo]\ndescription = "Echo"\nlevel = "read"\nexec = ["/bin/echo", "{msg}"]\n[domains.t.actions.echo.args.msg]\ntype = "string"\n[domains.t.actions.ops]\ndescription = "Needs ops"\nlevel = "ops"\nexec = ["/bin/echo", "ops ran"]\n',
-      portcullis_keys: [{ key: readFileSync(`${join(work, 'ci')}.pub`, 'utf8').trim(), identity: 'ci-runner', level: 'ops', tags: ['web'], from: '127.0.0.1' }],
+      portcullis_keys: [ciKey],
+      portcullis_sshd_reload: false,
+    }));
+    writeFileSync(join(work, 'inventory', 'host_vars', 'gate.json'), JSON.stringify({
+      portcullis_prefix: prefix,
+      portcullis_account: account,
       portcullis_user_ca_keys: [readFileSync(`${join(work, 'ca')}.pub`, 'utf8').trim()],
       portcullis_principals: [{ principal: 'deploy', identity: 'deployer', level: 'read' }],
-      portcullis_sshd_reload: false,
+    }));
+    writeFileSync(join(work, 'inventory', 'host_vars', 'hardened.json'), JSON.stringify({
+      portcullis_prefix: hardenedPrefix,
+      portcullis_account: hardenedAccount,
+      portcullis_sshd_mode: 'match_block',
     }));
     converge = play();
   });
 
   after(() => {
     sshd?.stop();
+    hardenedSshd?.stop();
     spawnSync('userdel', [account]);
+    spawnSync('userdel', [hardenedAccount]);
     if (prefix) rmSync(prefix, { recursive: true, force: true });
+    if (hardenedPrefix) rmSync(hardenedPrefix, { recursive: true, force: true });
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('REL-032 the first run converges: the files of the install guide, with its owners and modes, and the compiled form', () => {
     assert.equal(converge.status, 0, converge.output);
-    assert.equal(converge.failed, 0);
-    assert.ok(converge.changed > 0);
+    assert.deepEqual(Object.keys(converge.recap).sort(), ['gate', 'hardened']);
+    for (const host of Object.values(converge.recap)) assert.ok(host.failed === 0 && host.changed > 0, converge.output);
     const expected: Array<[string, string]> = [
       ['usr/local/bin/portcullis', 'root:root 0755'],
       ['etc/portcullis', 'root:root 0755'],
@@ -147,25 +172,29 @@ SetEnv SHLVL=1
       'restrict,from="127.0.0.1",command="portcullis --level ops --identity ci-runner --tags web"');
     const shell = execFileSync('getent', ['passwd', account], { encoding: 'utf8' }).trim().split(':')[6];
     assert.equal(shell, under('usr/local/bin/portcullis-shell'));
+    // The hardened host: its sshd_config ends with the Match block between markers, and no drop-in.
+    const sshdConfig = readFileSync(join(hardenedPrefix, 'etc/ssh/sshd_config'), 'utf8');
+    assert.match(sshdConfig, new RegExp(`# BEGIN portcullis ${hardenedAccount} \\(ansible\\)\nMatch User ${hardenedAccount}\n[^]*ExposeAuthInfo yes\n# END portcullis ${hardenedAccount} \\(ansible\\)\n$`));
+    assert.equal(existsSync(join(hardenedPrefix, 'etc/ssh/sshd_config.d')), false);
   });
 
   it('REL-033 the second run changes nothing', () => {
     const again = play();
     assert.equal(again.status, 0, again.output);
-    assert.equal(again.changed, 0, again.output);
+    assert.deepEqual(again.recap, { gate: { changed: 0, failed: 0 }, hardened: { changed: 0, failed: 0 } }, again.output);
   });
 
   it('REL-034 a broken config template fails the run and leaves the old config and its compiled form in place', () => {
-    const config = readFileSync(under('etc/portcullis/config.toml'));
-    const compiled = readFileSync(under('etc/portcullis/config.toml.compiled.jsonl'));
+    const files = [prefix, hardenedPrefix].flatMap((root) => ['config.toml', 'config.toml.compiled.jsonl'].map((name) => join(root, 'etc/portcullis', name)));
+    const before = files.map((file) => readFileSync(file));
     const broken = play({ portcullis_config_template: join(work, 'broken.toml.j2') });
     assert.equal(broken.status, 2, broken.output);
+    assert.deepEqual([broken.recap.gate?.failed, broken.recap.hardened?.failed], [1, 1], broken.output);
     assert.match(broken.output, /failed to validate/);
-    assert.deepEqual(readFileSync(under('etc/portcullis/config.toml')), config);
-    assert.deepEqual(readFileSync(under('etc/portcullis/config.toml.compiled.jsonl')), compiled);
+    assert.deepEqual(files.map((file) => readFileSync(file)), before);
   });
 
-  it('REL-035 an sshd started on the produced files serves the key and the certificate at their lines, from the compiled form', async () => {
+  it('REL-035 an sshd started on the produced files serves the key and the certificate at their lines, from the compiled form, on both hosts', async () => {
     assert.ok(existsSync(SSHD));
     sshd = await startSshdWithConfig(under('etc/ssh/sshd_config'));
     const key = await ssh(join(work, 'ci'), 'whoami');
@@ -181,5 +210,9 @@ SetEnv SHLVL=1
     assert.equal(records.some((record) => /compiled form ignored/.test(String(record.detail ?? ''))), false);
     const refused = await ssh(join(work, 'laptop'), 't ops', true);
     assert.equal(refused.json?.error?.code, 'insufficient_level');
+
+    hardenedSshd = await startSshdWithConfig(join(hardenedPrefix, 'etc/ssh/sshd_config'));
+    const hardened = await ssh(join(work, 'ci'), 'whoami', false, { port: hardenedSshd.port, user: hardenedAccount });
+    assert.deepEqual([hardened.json?.identity, hardened.json?.level], ['ci-runner', 'ops'], hardened.stdout + hardened.stderr);
   });
 });
