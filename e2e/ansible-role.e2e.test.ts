@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +29,9 @@ let hardenedPrefix: string;
 let work: string;
 let sshd: { port: number; stop(): void } | undefined;
 let hardenedSshd: { port: number; stop(): void } | undefined;
+let broken: Run;
+let brokenKeys: { before: Buffer; after: Buffer } | undefined;
+let ciKey: { key: string; identity: string; level: string; tags: string[]; from: string };
 
 const under = (path: string) => join(prefix, path);
 const keygen = (...args: string[]) => execFileSync('ssh-keygen', ['-q', ...args], { encoding: 'utf8' });
@@ -117,8 +120,15 @@ describe('e2e: the Ansible role against a prefix', { skip }, () => {
     writeFileSync(join(work, 'inventory', 'hosts'), 'gate ansible_connection=local ansible_python_interpreter=/usr/bin/python3\nhardened ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n');
     writeFileSync(join(work, 'ansible.cfg'), '[defaults]\nretry_files_enabled = False\ninterpreter_python = /usr/bin/python3\n');
     writeFileSync(join(work, 'playbook.yml'), '- hosts: all\n  gather_facts: false\n  force_handlers: true\n  roles:\n    - portcullis\n');
-    writeFileSync(join(work, 'broken.toml.j2'), '[server]\naudit_log = "{{ portcullis_audit_log }}"\nmax_line = "not a key"\n');
-    const ciKey = { key: readFileSync(`${join(work, 'ci')}.pub`, 'utf8').trim(), identity: 'ci-runner', level: 'ops', tags: ['web'], from: '127.0.0.1' };
+    // The failing run: `gate` gets a config check refuses; `hardened` a good, changed config,
+    // then a key line check --keys refuses, so its run fails after the config was replaced.
+    writeFileSync(join(work, 'broken.toml.j2'), `{% if inventory_hostname == 'gate' %}[server]
+audit_log = "{{ portcullis_audit_log }}"
+max_line = "not a key"
+{% else %}{% include 'config.toml.j2' %}
+# changed by the failing run
+{% endif %}`);
+    ciKey = { key: readFileSync(`${join(work, 'ci')}.pub`, 'utf8').trim(), identity: 'ci-runner', level: 'ops', tags: ['web'], from: '127.0.0.1' };
     writeFileSync(join(work, 'inventory', 'group_vars', 'all.json'), JSON.stringify({
       portcullis_bundle_src: BUNDLE,
       // The test sshd runs without PAM, which refuses a locked ("!") account even for keys.
@@ -185,13 +195,27 @@ describe('e2e: the Ansible role against a prefix', { skip }, () => {
   });
 
   it('REL-034 a broken config template fails the run and leaves the old config and its compiled form in place', () => {
-    const files = [prefix, hardenedPrefix].flatMap((root) => ['config.toml', 'config.toml.compiled.jsonl'].map((name) => join(root, 'etc/portcullis', name)));
+    const files = ['config.toml', 'config.toml.compiled.jsonl'].map((name) => under(join('etc/portcullis', name)));
     const before = files.map((file) => readFileSync(file));
-    const broken = play({ portcullis_config_template: join(work, 'broken.toml.j2') });
+    const keys = readFileSync(join(hardenedPrefix, 'etc/ssh/authorized_keys', hardenedAccount));
+    broken = play({ portcullis_config_template: join(work, 'broken.toml.j2'), portcullis_keys: [{ ...ciKey, identity: 'ci"; id' }] });
     assert.equal(broken.status, 2, broken.output);
     assert.deepEqual([broken.recap.gate?.failed, broken.recap.hardened?.failed], [1, 1], broken.output);
     assert.match(broken.output, /failed to validate/);
     assert.deepEqual(files.map((file) => readFileSync(file)), before);
+    brokenKeys = { before: keys, after: readFileSync(join(hardenedPrefix, 'etc/ssh/authorized_keys', hardenedAccount)) };
+  });
+
+  it('REL-036 a key entry that breaks out of the command= quotes fails the run and leaves the old keys file', () => {
+    assert.match(broken.output, /key_line_invalid|command_shell_syntax/);
+    assert.deepEqual(brokenKeys?.after, brokenKeys?.before);
+  });
+
+  it('REL-037 a config installed before a later task failed is compiled all the same (force_handlers), so requests never meet a stale form', () => {
+    const config = readFileSync(join(hardenedPrefix, 'etc/portcullis/config.toml'));
+    assert.match(config.toString(), /# changed by the failing run/);
+    const header = JSON.parse(readFileSync(join(hardenedPrefix, 'etc/portcullis/config.toml.compiled.jsonl'), 'utf8').split('\n')[0] as string);
+    assert.equal(header.source_sha256, createHash('sha256').update(config).digest('hex'));
   });
 
   it('REL-035 an sshd started on the produced files serves the key and the certificate at their lines, from the compiled form, on both hosts', async () => {
@@ -214,5 +238,7 @@ describe('e2e: the Ansible role against a prefix', { skip }, () => {
     hardenedSshd = await startSshdWithConfig(join(hardenedPrefix, 'etc/ssh/sshd_config'));
     const hardened = await ssh(join(work, 'ci'), 'whoami', false, { port: hardenedSshd.port, user: hardenedAccount });
     assert.deepEqual([hardened.json?.identity, hardened.json?.level], ['ci-runner', 'ops'], hardened.stdout + hardened.stderr);
+    const hardenedDecision = readAudit(join(hardenedPrefix, 'var/log/portcullis/audit.jsonl')).find((record) => record.request_id === hardened.json?.request_id);
+    assert.equal(hardenedDecision?.detail, undefined, 'served from the compiled form');
   });
 });
