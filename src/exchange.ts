@@ -105,6 +105,7 @@ export class Exchange {
       tags: options.tags,
       client: identity.client,
       key: identity.keyFingerprint,
+      ...(identity.certificateKeyId !== null ? { key_id: identity.certificateKeyId } : {}),
       request: '',
       domain: null,
       action: null,
