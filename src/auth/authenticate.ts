@@ -4,11 +4,12 @@ import { PROOF_SCHEMES, type ProofFields, type SchemeName } from './proof-fields
 import { firstLockedOut, recordFailure, type CredentialKind, type LockoutPolicy, type LockoutSubject } from './lockout.js';
 import { claimNonce } from './replay-store.js';
 import type { Grant, ProofScheme, WellFormed } from './_scheme.js';
+import { SIGNER_SCHEME } from './_signer-scheme.js';
 import { TOKEN_SCHEME } from './_token-scheme.js';
 
 export type { Grant } from './_scheme.js';
 
-const SCHEMES: Readonly<Record<SchemeName, ProofScheme<WellFormed>>> = { token: TOKEN_SCHEME };
+const SCHEMES: Readonly<Record<SchemeName, ProofScheme<WellFormed>>> = { token: TOKEN_SCHEME, signer: SIGNER_SCHEME };
 
 /** Who sends the proof, for lockout (docs/protocol.md §5 step 4). */
 export interface Requester {
@@ -19,7 +20,8 @@ export interface Requester {
 }
 
 /**
- * Verifies proof fields (docs/protocol.md §5) in order: well-formed, lockout, HMAC, window, replay.
+ * Verifies proof fields (docs/protocol.md §5, §5.2) in order: well-formed, lockout, the
+ * scheme's own check (HMAC or SSH signature), window, replay.
  * Any failure refuses the request; it is never run at a lower level instead.
  */
 export function authenticate(config: Config, fields: ProofFields, commandText: string, requester: Requester, nowMs: number): Result<Grant> {
