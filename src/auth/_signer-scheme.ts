@@ -8,7 +8,7 @@ import { NONCE, TIMESTAMP, type Grant, type ProofScheme, type WellFormed } from 
 
 /** The SSHSIG namespace of a signature proof (docs/protocol.md §5.2). */
 export const SIGNATURE_NAMESPACE = 'proof-v1@portcullis';
-/** `+sig` at most this many base64 characters: an RSA-16384 signature and its key fit, junk does not. */
+/** `+sig` at most this many base64 characters: an RSA-4096 signature with its key takes about 1,550. */
 export const MAX_SIG_CHARACTERS = 2048;
 
 interface SignatureProof extends WellFormed {

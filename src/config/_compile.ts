@@ -102,6 +102,10 @@ function compileSigners(raw: RawConfig, tokens: ReadonlyMap<string, TokenConfig>
       problems.errors.push({ path: `${at}.public_key`, message: key.error });
       continue;
     }
+    if (key.type === 'ssh-rsa' && (key.key.asymmetricKeyDetails?.modulusLength ?? 0) > 4096) {
+      problems.errors.push({ path: `${at}.public_key`, message: 'is an RSA key of more than 4096 bits: its signatures do not fit in +sig (2048 characters)' });
+      continue;
+    }
     if (signer.require_user_verification && key.application === null) {
       problems.errors.push({ path: `${at}.require_user_verification`, message: `applies to security keys (sk-…) only; ${key.type} has no user verification` });
       continue;
