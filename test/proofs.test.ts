@@ -97,6 +97,11 @@ description = "App"
 description = "Deploy"
 level = "admin"
 exec = ["/bin/echo", "deployed"]
+[domains.app.actions.upload]
+description = "Upload"
+level = "admin"
+exec = ["/bin/cat"]
+stdin = { max_bytes = 1024 }
 `,
     0o600,
   );
@@ -129,6 +134,18 @@ describe('signature proofs from the client side', () => {
     const withId = execFileSync(BUNDLE, ['sign', '--signer', 'approver', '--ssh-key', host.key, '--server-id', 'race-host', 'app deploy'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'ignore'] });
     const result = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: host.config, SSH_ORIGINAL_COMMAND: withId.trim() });
     assert.equal(result.json?.stdout, 'deployed\n', result.stdout);
+  });
+
+  it('sign --signer --stdin FILE binds the file: the signed line runs with it and is refused with other input', async () => {
+    const host = signerHost();
+    const file = writeFileWithMode(join(host.dir, 'payload'), 'good', 0o600);
+    const line = execFileSync(BUNDLE, ['sign', '--signer', 'approver', '--ssh-key', host.key, '--server-id', 'race-host', '--stdin', file, 'app upload'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    assert.match(line, / \+stdin_sha256=[0-9a-f]{64} app upload$/);
+    const evil = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: host.config, SSH_ORIGINAL_COMMAND: line }, 'evil');
+    assert.equal(evil.json?.error?.reason, 'stdin_mismatch');
+    const edited = line.replace(/\+stdin_sha256=[0-9a-f]{64}/, `+stdin_sha256=${'0'.repeat(64)}`);
+    const forged = await runBundle(['--level', 'read'], { PORTCULLIS_CONFIG: host.config, SSH_ORIGINAL_COMMAND: edited }, 'evil');
+    assert.equal(forged.json?.error?.reason, 'invalid');
   });
 
   it('sign warns when the secret file is readable by others, and refuses --signer without --ssh-key', () => {
