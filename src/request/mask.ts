@@ -6,7 +6,7 @@ const SECRET_FIELDS = new RegExp(`\\+(${SECRET_FIELD_NAMES.join('|')})=[^ \\t]{0
 
 /**
  * The raw request as the audit log may hold it after a grammar error: the value of every
- * secret field (`+proof=`) replaced by `***` (docs/protocol.md §8). The text failed to
+ * secret field (`+proof=`, `+sig=`) replaced by `***` (docs/protocol.md §8). The text failed to
  * parse, so words cannot be trusted: quoting can hide the field name (`'+proof'=…`). So
  * every value of the shape a valid proof has is masked as well (the proof schemes
  * name fields and shapes, src/auth/proof-fields.ts).
