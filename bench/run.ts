@@ -14,6 +14,7 @@ import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
 import { throughSshdAndSessions } from './session.js';
+import { signatureVerifyRows } from './signatures.js';
 import { throughTheBridge } from './mcp.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
       [contractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')],
     ));
     rows.push(inProcessThroughput(big));
+    rows.push(...signatureVerifyRows());
     const sessions = await throughSshdAndSessions({
       oneShotConfig: big,
       sessionConfig: session,
