@@ -126,13 +126,33 @@ describe('portcullis mcp with a token proof', () => {
 });
 
 describe('portcullis mcp with an SSH signer', () => {
+  it('MCP-012 an action above the key level is signed with the SSH key on each call (portcullis sign --signer), an upload bound to it', async () => {
+    const config = host.bridgeConfig(`proof = { signer = "release", ssh_key = "${host.dir}/signer" }`);
+    const signed = await connectBridge(host, config);
+    try {
+      const { tools } = await signed.client.listTools();
+      assert.ok(tools.some((t) => t.name === 't_admin'), JSON.stringify(tools.map((t) => t.name)));
+      const result = (await signed.client.callTool({ name: 't_admin', arguments: {} })) as Json;
+      assert.equal(result.structuredContent?.stdout, 'admin ran\n', JSON.stringify(result));
+      const record = host.audit().find((r) => r.event === 'decision' && r.request_id === result.structuredContent.request_id);
+      assert.deepEqual([record?.signer, record?.level, record?.key_level], ['release', 'admin', 'read']);
+      assert.match(String(record?.signer_key), /^SHA256:/);
+      const upload = (await signed.client.callTool({ name: 't_store', arguments: { _stdin: 'signed upload' } })) as Json;
+      assert.equal(upload.structuredContent?.stdout, 'signed upload', JSON.stringify(upload));
+      const stored = host.audit().find((r) => r.event === 'decision' && r.request_id === upload.structuredContent.request_id);
+      assert.equal(stored?.signer, 'release');
+    } finally {
+      await signed.client.close();
+    }
+  });
+
   it('a signer proof that cannot be made leaves the key its own tools, and --check says why (exit 1)', () => {
-    const config = host.bridgeConfig(`proof = { signer = "release", ssh_key = "${host.dir}/missing.pub" }`);
+    const config = host.bridgeConfig(`proof = { signer = "release", ssh_key = "${host.dir}/missing" }`);
     const run = spawnSync(process.execPath, [BUNDLE, 'mcp', '--check', '--config', config], { env: host.env, encoding: 'utf8' });
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /\n {2}t_echo {2}/);
     assert.doesNotMatch(run.stdout, /t_admin/);
-    assert.match(run.stderr, /web: .*SSH-signature proofs .*; only the actions the key sees without the proof are tools/);
+    assert.match(run.stderr, /web: .*the proof could not be made.*; only the actions the key sees without the proof are tools/);
   });
 });
 

@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -32,7 +33,10 @@ export async function startMcpHost(session = 'enabled = true', level = 'read'): 
   writeFileSync(join(dir, 'files', 'a.txt'), 'file a\n');
   symlinkSync('/etc', join(dir, 'files', 'out'));
   writeFileSync(join(dir, 'bot.secret'), `${MCP_SECRET}\n`, { mode: 0o600 });
-  const write = (extra: string): void => writeFileSync(config, serverToml(dir, session) + extra, { mode: 0o644 });
+  // A signer key held in a file (docs/protocol.md §5.2): `signer` is its private half.
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'release', '-f', join(dir, 'signer')]);
+  const signerKey = readFileSync(join(dir, 'signer.pub'), 'utf8').trim();
+  const write = (extra: string): void => writeFileSync(config, serverToml(dir, session, signerKey) + extra, { mode: 0o644 });
   write('');
   const sshd = await SshdHarness.start([{ name: 'agent', options: `restrict,command="${BUNDLE} --config ${config} --level ${level} --identity agent"` }]);
   const bin = join(dir, 'bin');
@@ -75,7 +79,7 @@ export async function connectBridge(host: McpHost, configPath: string, options: 
   return { client, transport, stderr: () => stderr };
 }
 
-function serverToml(dir: string, session: string): string {
+function serverToml(dir: string, session: string, signerKey: string): string {
   return `[server]
 id = "mcp-host"
 audit_log = "${dir}/audit.jsonl"
@@ -88,6 +92,10 @@ ${session}
 
 [tokens.bot]
 secret = "file:${dir}/bot.secret"
+level = "admin"
+
+[signers.release]
+public_key = "${signerKey}"
 level = "admin"
 
 [domains.t]
@@ -126,6 +134,11 @@ description = "Needs admin"
 level = "admin"
 effects = "destructive"
 exec = ["/bin/echo", "admin ran"]
+[domains.t.actions.store]
+description = "Stores its input (admin)"
+level = "admin"
+exec = ["/bin/cat"]
+stdin = { max_bytes = 1024 }
 [domains.t.actions.fail]
 description = "Exits 3"
 level = "read"

@@ -2,7 +2,6 @@ import { Catalog } from './catalog.js';
 import { defaultBridgeConfigPath, loadBridgeConfig, selectHosts, type HostConfig } from './config.js';
 import { createBridgeServer, loadSdk } from './server.js';
 import type { ToolSpec } from './tools.js';
-export { useSshSignatures, type SshSignatureRequest } from './proof.js';
 
 /** `portcullis mcp`: client side only; the serve path never loads this module (ADR 0034). */
 interface McpIO {
