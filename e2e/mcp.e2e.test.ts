@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { BUNDLE } from '../testkit/sshd.js';
 import { connectBridge, startMcpHost, type McpHost } from '../testkit/mcp-bridge.js';
 
@@ -244,6 +245,28 @@ describe('portcullis mcp when things change or break', () => {
     const run = spawnSync(process.execPath, [BUNDLE, 'mcp', '--check', '--config', config], { env: host.env, encoding: 'utf8' });
     assert.equal(run.status, 1, run.stdout + run.stderr);
     assert.match(run.stdout, /^host web \(root@127\.0\.0\.1\): not reachable: .*(unreachable or refused the key).*Permission denied/);
+  });
+
+  it('MCP-013 a host that never answers does not hold the start: the others are served, with alias-prefixed names', async () => {
+    const silent = createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((r) => silent.once('listening', r));
+    const port = (silent.address() as { port: number }).port;
+    const config = host.bridgeConfig();
+    writeFileSync(config, `${readFileSync(config, 'utf8')}\n[hosts.silent]\nssh = "root@127.0.0.1"\nssh_options = ["Port=${port}", "StrictHostKeyChecking=no", "UserKnownHostsFile=/dev/null"]\n`);
+    const started = Date.now();
+    const both = await connectBridge(host, config);
+    try {
+      const { tools } = await both.client.listTools();
+      assert.ok(Date.now() - started < 9000, `start took ${Date.now() - started} ms`);
+      assert.ok(tools.some((t) => t.name === 'web_t_echo'), JSON.stringify(tools.map((t) => t.name)));
+      assert.equal(tools.some((t) => t.name.startsWith('silent_')), false);
+      assert.match(both.stderr(), /silent: no answer within 5 s; still asking/);
+      const result = (await both.client.callTool({ name: 'web_t_echo', arguments: { msg: 'served' } })) as Json;
+      assert.equal(result.structuredContent.stdout, 'served\n');
+    } finally {
+      await both.client.close();
+      silent.close();
+    }
   });
 
   it('mcp --check prints the tools host by host without starting the server', () => {

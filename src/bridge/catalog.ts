@@ -29,14 +29,32 @@ export class Catalog {
     return tool === undefined || host === undefined ? null : { tool, host };
   }
 
-  /** Asks every host once; the problems (a host down, a collision) come back, a collision is fatal. */
-  async start(): Promise<{ problems: string[]; fatal: string | null }> {
-    const answers = await Promise.all(this.hosts.map(async (host) => ({ host, found: await host.discover(this.stopping.signal, this.report) })));
+  /**
+   * Asks every host once; the problems (a host down, a collision) come back, a collision is
+   * fatal. With `budgetMs`, hosts that have not answered by then are left to join later (their
+   * tools then come with a list-changed notification), so one slow host never holds the
+   * agent's start-up.
+   */
+  async start(budgetMs: number | null = null): Promise<{ problems: string[]; fatal: string | null }> {
     const problems: string[] = [];
-    for (const { host, found } of answers) {
+    const pending = new Set(this.hosts);
+    const asked = this.hosts.map(async (host) => {
+      const found = await host.discover(this.stopping.signal, this.report);
+      if (!pending.delete(host)) {
+        // Late: the bridge is already serving.
+        if ('error' in found) this.report(`${host.config.alias}: ${found.error}`);
+        else this.apply(host, found);
+        return;
+      }
       if ('error' in found) problems.push(`${host.config.alias}: ${found.error}`);
       else this.discovered.set(host.config.alias, found);
-    }
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const budget = budgetMs === null ? null : new Promise<void>((resolve) => (timer = setTimeout(resolve, budgetMs)));
+    await Promise.race([Promise.all(asked), ...(budget === null ? [] : [budget])]);
+    clearTimeout(timer);
+    for (const host of pending) problems.push(`${host.config.alias}: no answer within ${Math.round((budgetMs ?? 0) / 1000)} s; still asking`);
+    pending.clear();
     const built = this.build();
     if ('error' in built) return { problems, fatal: built.error };
     this.current = built.tools;
@@ -72,20 +90,28 @@ export class Catalog {
     try {
       const found = await host.discover(this.stopping.signal, this.report);
       if ('error' in found) return this.report(`refresh of ${alias}: ${found.error}`);
-      const before = this.discovered.get(alias);
-      this.discovered.set(alias, found);
-      const built = this.build();
-      if ('error' in built) {
-        if (before !== undefined) this.discovered.set(alias, before);
-        return this.report(`refresh of ${alias}: ${built.error}; the previous tools stay`);
-      }
-      if (JSON.stringify(found) !== JSON.stringify(before)) host.pool.recycle();
-      if (JSON.stringify(built.tools) === JSON.stringify(this.current)) return;
-      this.current = built.tools;
-      for (const listener of this.listeners) listener(this.current);
+      this.apply(host, found);
     } finally {
       this.refreshing.delete(alias);
     }
+  }
+
+  /** Takes a host's new answer: its sessions are recycled when it changed, listeners hear of a new tool set. */
+  private apply(host: Host, found: HostDiscovery): void {
+    const alias = host.config.alias;
+    const before = this.discovered.get(alias);
+    this.discovered.set(alias, found);
+    const built = this.build();
+    if ('error' in built) {
+      if (before !== undefined) this.discovered.set(alias, before);
+      else this.discovered.delete(alias);
+      return this.report(`refresh of ${alias}: ${built.error}; the previous tools stay`);
+    }
+    // A session keeps the config it started with: after a change, new sessions read the new one.
+    if (before !== undefined && JSON.stringify(found) !== JSON.stringify(before)) host.pool.recycle();
+    if (JSON.stringify(built.tools) === JSON.stringify(this.current)) return;
+    this.current = built.tools;
+    for (const listener of this.listeners) listener(this.current);
   }
 
   private build(): { tools: ToolSpec[] } | { error: string } {

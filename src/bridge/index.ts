@@ -10,6 +10,9 @@ interface McpIO {
   err(text: string): void;
 }
 
+/** A host slower than this at start-up joins later, with a list-changed notification. */
+const START_BUDGET_MS = 5000;
+
 const USAGE = 'usage: portcullis mcp [--config PATH] [--host ALIAS]... [--check]';
 const HELP = `${USAGE}
 
@@ -47,7 +50,8 @@ export async function runMcp(args: readonly string[], io: McpIO): Promise<number
     reported += 1;
     io.err(`portcullis mcp: ${line}\n`);
   });
-  const starting = catalog.start();
+  // Serving waits for the hosts at most START_BUDGET_MS (--check waits for every host).
+  const starting = catalog.start(options.check ? null : START_BUDGET_MS);
   // The hosts' first ssh connections are under way: load the SDK meanwhile.
   if (!options.check) loadSdk();
   const started = await starting;

@@ -6,11 +6,13 @@ const STDERR_KEEP = 4096;
 
 /**
  * Runs the system `ssh` for one host, without a shell: `-T -o BatchMode=yes`, the host's `-o`
- * options, the destination, then `--` and the request. ssh reads options after the
+ * options, `-o ConnectTimeout=10`, the destination, then `--` and the request. ssh reads options after the
  * destination too, so `--` keeps a request from ever being read as one.
  */
 export function spawnSsh(host: HostConfig, command: string): SshProcess {
-  const args = ['-T', '-o', 'BatchMode=yes', ...host.sshOptions.flatMap((o) => ['-o', o]), host.ssh, '--', command];
+  // ssh keeps the first value it is given for an option: the host's own options come first,
+  // so its ConnectTimeout, if any, wins over the default one here.
+  const args = ['-T', '-o', 'BatchMode=yes', ...host.sshOptions.flatMap((o) => ['-o', o]), '-o', 'ConnectTimeout=10', host.ssh, '--', command];
   const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new SshProcess(child);
 }
