@@ -104,6 +104,20 @@ describe('portcullis mcp in the 2026-07-28 protocol era', () => {
       await modern.client.close();
     }
   });
+
+  it('a 2026-07-28 client hears of a changed tool list too', async () => {
+    let changed = 0;
+    const modern = await connectBridge(host, host.bridgeConfig('refresh_seconds = 10'), { era: { pin: '2026-07-28' }, listChanged: () => (changed += 1) });
+    try {
+      await modern.client.listTools();
+      host.rewrite(`[domains.t.actions.newer]\ndescription = "Newer"\nlevel = "read"\nexec = ["/bin/echo", "newer"]\n`);
+      await until('the list-changed notification', () => (changed > 0 ? true : undefined), 25000);
+      assert.ok((await modern.client.listTools()).tools.some((t) => t.name === 't_newer'));
+    } finally {
+      host.rewrite('');
+      await modern.client.close();
+    }
+  });
 });
 
 describe('portcullis mcp with a token proof', () => {
