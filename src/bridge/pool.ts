@@ -63,9 +63,12 @@ export class HostPool {
   /** The host's config changed: idle sessions end now, busy ones after their call; new ones read the new config. */
   recycle(): void {
     for (const link of this.links) {
+      // A claimed session may be about to carry its call: it ends when released, not now.
       if (this.claimed.has(link) || link.busy) this.retiring.add(link);
-      else link.close();
-      link.dead = true;
+      else {
+        link.close();
+        link.dead = true;
+      }
     }
     this.prune();
   }
@@ -122,7 +125,10 @@ export class HostPool {
 
   private release(link: SessionLink): void {
     this.claimed.delete(link);
-    if (this.retiring.delete(link)) link.close();
+    if (this.retiring.delete(link)) {
+      link.close();
+      link.dead = true;
+    }
     this.prune();
     this.wakeOne();
   }
