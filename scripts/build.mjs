@@ -79,24 +79,48 @@ function assemble(cache) {
   const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
   const parts = [buildId, ...payload];
   const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
-  const loader = (at, size) => `#!/usr/bin/env node
+  const loader = (at, size, prefix) => `#!/usr/bin/env node
 "use strict";
 // Portcullis, built by scripts/build.mjs. The serve path is in the comment below, with a V8
 // code cache made at build time so that a one-shot call does not compile it (ADR 0012).
+// The MCP bridge's chunk, last, is read only by portcullis mcp (ADR 0034).
 let self = "";
-try { self = require("node:fs").readFileSync(__filename, "utf8"); } catch {}
+const late = (at) => {
+  const fs = require("node:fs");
+  const fd = fs.openSync(__filename, "r");
+  try {
+    const id = Buffer.alloc(${buildId.length});
+    const chunk = Buffer.alloc(at[1] - at[0]);
+    fs.readSync(fd, id, 0, id.length, ${at(0)}[0]);
+    fs.readSync(fd, chunk, 0, chunk.length, at[0]);
+    if (fs.fstatSync(fd).size !== ${size} || id.toString("latin1") !== "${buildId}") throw new Error("the bundle changed");
+    return chunk.toString("latin1");
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+try {
+  const fs = require("node:fs");
+  const fd = fs.openSync(__filename, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(${prefix});
+    if (fs.fstatSync(fd).size === ${size}) self = bytes.toString("latin1", 0, fs.readSync(fd, bytes, 0, bytes.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+} catch {}
 const part = (at) => self.slice(at[0], at[1]);
 const unavailable = (line) => {
   try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
   try { require("node:fs").writeSync(2, line); } catch {}
   process.exit(129);
 };
-if (self.length !== ${size} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
+if (self.length !== ${prefix} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
 let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
   serve = new (require("node:vm").Script)(part(${at(1)}), { filename: __filename, cachedData }).runInThisContext();
-  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => part(${at(4)}));
+  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => late(${at(4)}));
 } catch {
   unavailable(${failure('the bundle cannot be loaded')});
 }
@@ -105,14 +129,15 @@ try {
   // Offsets and size are padded to a fixed width, so writing them does not move the payload.
   const pad = (n) => String(n).padStart(8);
   const span = (start, end) => `[${pad(start)}, ${pad(end)}]`;
-  let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0)));
+  let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0), pad(0)));
   const offsets = [];
   for (const text of parts) {
     offsets.push(offset, offset + text.length);
     offset += text.length + 1;
   }
   const tail = '*/\n';
-  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length));
+  // Everything but the bridge chunk (the last part) is read on every call.
+  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length), pad(offsets[offsets.length - 2]));
   if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
   const bundleText = `${head}${parts.join('\n')}\n${tail}`;
   // ASCII throughout, so the loader's string offsets are byte offsets.
