@@ -1,6 +1,5 @@
 import { runningAccount } from './auth/index.js';
 import { loadCold } from './cold-loader.js';
-import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
 import { ProcessAbort, clientPresence, type AbortWatch } from './exec/index.js';
@@ -29,7 +28,7 @@ async function main(): Promise<number> {
     case 'check':
       return loadCold().runCheck(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'sign':
-      return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
+      return loadCold().runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'unlock':
       return loadCold().runUnlock(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
