@@ -176,6 +176,8 @@ function compileAction(
     effects: raw.effects ?? null,
     idempotent: raw.idempotent,
     examples: raw.examples,
+    output: raw.output,
+    rawMaxBytes: raw.raw_max_bytes,
   };
 }
 
