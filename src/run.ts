@@ -15,6 +15,8 @@ export interface ServeIO extends ExchangeIO {
   readonly stdin: () => Readable;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /** Writes the answer of a raw action, the one line on stderr (docs/protocol.md §13). */
+  writeStderrAnswer(text: string): void;
   /** The connection as a session's line channel; asked for only when a session starts (docs/protocol.md §12). */
   openSession(): SessionChannel;
 }
@@ -83,7 +85,9 @@ function loadServingConfig(path: string): LoadResult {
 }
 
 function writeAnswer(io: ServeIO, answer: Answer): number {
-  io.writeStdout(responseLine(answer.response));
+  // A raw action's answer is its only stderr line: stdout is the download (docs/protocol.md §13).
+  if (answer.onStderr === true) io.writeStderrAnswer(responseLine(answer.response));
+  else io.writeStdout(responseLine(answer.response));
   if (answer.stderr !== null) io.writeStderr(answer.stderr);
   return answer.exit;
 }

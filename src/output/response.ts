@@ -38,15 +38,18 @@ export interface ExecutedResponse extends Envelope {
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
-  stdout: string;
+  /** null for a raw action: its stdout went to the client as it came (docs/protocol.md §13). */
+  stdout: string | null;
   stderr: string;
-  stdout_encoding: 'utf-8' | 'base64';
+  stdout_encoding: 'utf-8' | 'base64' | 'raw';
   stderr_encoding: 'utf-8' | 'base64';
   stdout_bytes: number;
   stderr_bytes: number;
+  /** Raw only: SHA-256 of exactly the bytes written to stdout. */
+  stdout_sha256?: string;
   stdout_truncated: boolean;
   stderr_truncated: boolean;
-  error?: { code: 'timeout'; message: string };
+  error?: { code: 'timeout' | 'output_too_large'; message: string };
 }
 
 /** A built-in's answer (help, list, whoami, session): its own fields. */
@@ -85,6 +88,21 @@ function auditOnlyDetail(failure: Failure): boolean {
 /** The refusal an action that ran out of time carries, in its answer and on stderr. */
 export const TIMEOUT_FAILURE = { code: 'timeout', message: 'the action did not finish within its timeout' } as const satisfies Failure;
 
+/** The refusal a raw action stopped at its cap carries (docs/protocol.md §13). */
+export const OVER_CAP_FAILURE = { code: 'output_too_large', message: 'the raw output went past raw_max_bytes; the action was stopped' } as const satisfies Failure;
+
+/**
+ * A raw action's answer (docs/protocol.md §13): `stdout` is null, and `stdout_bytes` and
+ * `stdout_sha256` describe exactly what the client received on stdout.
+ */
+export function rawExecutedResponse(requestId: string, domain: string, action: string, result: ExecResult): ExecutedResponse {
+  const response = executedResponse(requestId, domain, action, result);
+  response.stdout = null;
+  response.stdout_encoding = 'raw';
+  response.stdout_sha256 = result.stdout.sha256;
+  return response;
+}
+
 /** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
 export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): ExecutedResponse {
   const stdout = encodeOutput(result.stdout);
@@ -108,6 +126,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
     stderr_truncated: result.stderr.truncated,
   };
   if (result.outcome === 'timeout') response.error = { code: TIMEOUT_FAILURE.code, message: TIMEOUT_FAILURE.message };
+  if (result.outcome === 'output_too_large') response.error = { code: OVER_CAP_FAILURE.code, message: OVER_CAP_FAILURE.message };
   return response;
 }
 
