@@ -4,7 +4,7 @@ import { decisionDetail, type ActionConfig, type Config } from './config/index.j
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { ServeOptions } from './invocation/index.js';
-import { OVER_CAP_FAILURE, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, rawExecutedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type ByteSink, type Response } from './output/index.js';
+import { OVER_CAP_FAILURE, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, rawExecutedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type ByteSink, type ServedResponse } from './output/index.js';
 import { HELP_OVERVIEW, authorize, describeCaller, describeVisible, listVisible, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, maskSensitiveValues, parseRequest, type ActionRequest, type BuiltinRequest, type ParsedRequest } from './request/index.js';
 
@@ -41,7 +41,7 @@ export interface Service {
 
 /** A request's whole answer: the JSON line, the stderr line (or none), the exit status. */
 export interface Answer {
-  readonly response: Response;
+  readonly response: ServedResponse;
   readonly stderr: string | null;
   readonly exit: number;
   /** The caller is locked out after this answer (a session ends, docs/protocol.md §12). */
@@ -75,7 +75,7 @@ export function unauditedAnswer(io: ExchangeIO, requestId: string, detail: strin
   return unavailableAnswer(requestId, detail, diagnostic);
 }
 
-function refusalAnswer(response: Response, failure: Failure, diagnostic: boolean, lockedOut = false): Answer {
+function refusalAnswer(response: ServedResponse, failure: Failure, diagnostic: boolean, lockedOut = false): Answer {
   return { response, stderr: stderrLine(failure, diagnostic), exit: ERROR_INFO[failure.code].exit, lockedOut };
 }
 
