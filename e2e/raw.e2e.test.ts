@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomFillSync } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, openSync, readFileSync, closeSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isAlive } from '../testkit/process.js';
 import { BUNDLE, SshdHarness } from '../testkit/sshd.js';
 import { PipeSessionClient } from '../testkit/session-pipe.js';
@@ -75,6 +75,14 @@ level = "read"
 output = "raw"
 stdin = { max_bytes = 10000000 }
 exec = ["/usr/bin/tr", "a-z", "A-Z"]
+[domains.db]
+description = "The recipe's domain"
+[domains.db.actions.dump]
+description = "As many random bytes as dump.size says"
+level = "read"
+output = "raw"
+raw_max_bytes = ${CAP}
+exec = ["/bin/sh", "-c", "head -c $(cat ${fx.dir}/dump.size) /dev/urandom"]
 [domains.dl.actions.admin]
 description = "Raw, but for admins"
 level = "admin"
@@ -82,7 +90,21 @@ output = "raw"
 exec = ["/bin/echo", "secret"]
 `);
   sshd = await SshdHarness.start([{ name: 'reader', options: `restrict,command="${fx.command('--level read --identity reader')}"` }]);
+  // `ssh` for the recipe: the real client, pointed at the test sshd, `svc@host` mapped to its account.
+  mkdirSync(join(fx.dir, 'bin'));
+  writeFileSync(join(fx.dir, 'bin', 'ssh'), `#!/bin/sh
+for a; do shift; [ "$a" = svc@host ] && a=root@127.0.0.1; set -- "$@" "$a"; done
+exec /usr/bin/ssh ${sshd.sshArgs('reader', null).slice(0, -1).join(' ')} "$@"
+`, { mode: 0o755 });
 });
+
+/** The bash recipe from docs/protocol.md, as written there. */
+function recipe(): string {
+  const doc = readFileSync(resolve(__dirname, '..', '..', 'docs', 'protocol.md'), 'utf8');
+  const match = /<!-- recipe:raw-download -->\n```bash\n([\s\S]*?)```/.exec(doc);
+  assert.ok(match?.[1], 'the recipe is missing from docs/protocol.md');
+  return match[1];
+}
 
 after(async () => {
   await sshd.stop();
@@ -268,5 +290,21 @@ describe('attack catalog: RAW (raw output through a real sshd)', () => {
     assert.equal((await client.next()).stdout, 'still\n');
     child.stdin.end();
     await new Promise((r) => child.on('close', r));
+  });
+
+  it('RAW-011 the download recipe of docs/protocol.md keeps a whole download and rejects a cut one', () => {
+    const work = join(fx.dir, 'recipe');
+    mkdirSync(work);
+    const run = (size: number) => {
+      writeFileSync(join(fx.dir, 'dump.size'), String(size));
+      return spawnSync('bash', ['-c', recipe()], { cwd: work, encoding: 'utf8', timeout: 60000, env: { PATH: `${fx.dir}/bin:/usr/bin:/bin` } });
+    };
+    const whole = run(5000);
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(readFileSync(join(work, 'dump.gz')).length, 5000);
+    const cut = run(CAP + 1);
+    assert.equal(cut.status, 1);
+    assert.match(cut.stderr, /download failed \(exit 133\)/);
+    assert.equal(existsSync(join(work, 'dump.gz')), false, 'the cut download was kept');
   });
 });
