@@ -103,7 +103,7 @@ const actionSchema = z.strictObject({
   idempotent: z.boolean().default(false),
   examples: z.array(z.string()).default([]),
   output: z.enum(['json', 'raw']).default('json'),
-  raw_max_bytes: boundedInt(1, 1099511627776).default(1073741824),
+  raw_max_bytes: boundedInt(1, 1099511627776).optional(),
 });
 
 const domainSchema = z.strictObject({
