@@ -109,6 +109,7 @@ export class Exchange {
       tags: options.tags,
       client: identity.client,
       key: identity.keyFingerprint,
+      ...(identity.certificateKeyId !== null ? { key_id: identity.certificateKeyId } : {}),
       request: '',
       domain: null,
       action: null,
@@ -389,7 +390,7 @@ export class Exchange {
     return this.service.log.write('decision', this.subject, {
       decision,
       error: failure?.code ?? null,
-      ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
+      ...(failure !== null && 'reason' in failure && failure.reason !== undefined ? { reason: failure.reason } : {}),
       ...(detail !== undefined ? { detail: capForLog(detail, 1024) } : {}),
     });
   }

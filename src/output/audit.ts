@@ -16,6 +16,8 @@ export interface AuditSubject {
   tags: readonly string[];
   client: string | null;
   key: string | null;
+  /** Only in certificate mode: the key id of the user certificate that authenticated. */
+  key_id?: string;
   request: string;
   domain: string | null;
   action: string | null;
