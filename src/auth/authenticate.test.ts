@@ -93,7 +93,7 @@ describe('authenticate: refusal reasons, in the order of docs/protocol.md §5', 
   it('grants the token level and tags for a valid proof', () => {
     const result = attempt(setup().config, signed());
     assert.ok(result.ok);
-    assert.deepEqual(result.value, { token: 'bot', level: 'admin', tags: ['deploy'] });
+    assert.deepEqual(result.value, { credential: 'token', name: 'bot', level: 'admin', tags: ['deploy'], keyFingerprint: null });
   });
   it('invalid: a wrong proof', () => assert.equal(reasonOf(attempt(setup().config, signed({ secret: Buffer.alloc(32, 1) }))), 'auth_failed:invalid'));
   it('invalid: an unknown token, with the same message as a wrong proof', () => {

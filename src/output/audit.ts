@@ -12,6 +12,9 @@ export interface AuditSubject {
   identity: string;
   key_level: Level;
   token: string | null;
+  /** A signature proof's signer (docs/protocol.md §5.2) and its key's `SHA256:` fingerprint (null when not configured). */
+  signer?: string;
+  signer_key?: string | null;
   level: Level;
   tags: readonly string[];
   client: string | null;
