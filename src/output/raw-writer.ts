@@ -19,8 +19,12 @@ export interface ByteSink {
   readonly readerGone: boolean;
 }
 
-/** How much the file path keeps in flight before it asks the source to wait. */
-const FILE_HIGH_WATER = 1 << 20;
+/**
+ * How much may wait to be written before the source is paused. Node's default (16 KiB) is
+ * less than one pipe read (64 KiB), so the child was paused after every read and each chunk
+ * waited for sshd to take the previous one: a bubble per chunk.
+ */
+const HIGH_WATER = 1 << 20;
 
 /**
  * A ByteSink on a descriptor (1 in production). A pipe or socket, what sshd hands us, is
@@ -57,9 +61,9 @@ export class FdByteSink implements ByteSink {
     this.pending = this.pending.then(async () => {
       await this.writeAll(chunk);
       this.inFlight -= chunk.length;
-      if (this.inFlight < FILE_HIGH_WATER) this.runDrainListeners();
+      if (this.inFlight < HIGH_WATER) this.runDrainListeners();
     });
-    return this.inFlight < FILE_HIGH_WATER;
+    return this.inFlight < HIGH_WATER;
   }
 
   onceDrained(callback: () => void): void {
@@ -69,7 +73,7 @@ export class FdByteSink implements ByteSink {
       this.socket.once('drain', () => this.runDrainListeners());
       return;
     }
-    if (this.inFlight < FILE_HIGH_WATER) return callback();
+    if (this.inFlight < HIGH_WATER) return callback();
     this.drainListeners.push(callback);
   }
 
@@ -104,7 +108,9 @@ export class FdByteSink implements ByteSink {
     try {
       // Loaded here, not at start-up: only a raw action needs it (src/builtins.ts).
       const net = require('node:net') as typeof import('node:net');
-      const socket = new net.Socket({ fd, readable: false, writable: true });
+      // writableHighWaterMark reaches stream.Duplex, though @types/node does not list it here.
+      const options = { fd, readable: false, writable: true, writableHighWaterMark: HIGH_WATER };
+      const socket = new net.Socket(options);
       socket.on('error', () => this.markGone());
       socket.on('close', () => this.markGone());
       return socket;
