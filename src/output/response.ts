@@ -65,6 +65,9 @@ export type ServedResponse = RefusalResponse | ServedExecutedResponse | BuiltinR
 /** A session's answer: the request's own plus the line's `id` (docs/protocol.md §12). */
 export type SessionResponse = Response & { id: string | null };
 
+/** A session's answer as the server holds it until it is written (see ServedExecutedResponse). */
+export type ServedSessionResponse = ServedResponse & { id: string | null };
+
 /** A request that did not run. Server-side detail reaches the client only under --diagnostic. */
 export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): RefusalResponse {
   const { lockedOut: _internal, detail, ...fields } = failure;
@@ -186,7 +189,7 @@ export function responseLine(response: Response | ServedResponse | SessionRespon
 }
 
 /** responseLine in pieces, for an answer whose output may be large (ADR 0029). */
-export function responseLinePieces(response: ServedResponse): Generator<string> {
+export function responseLinePieces(response: ServedResponse | ServedSessionResponse): Generator<string> {
   return jsonLinePieces(response);
 }
 
