@@ -6,3 +6,5 @@
 export { loadConfig, loadConfigBytes, writeCompiledConfig } from './config/full.js';
 export { runCheck } from './cli/check.js';
 export { runUnlock } from './cli/unlock.js';
+export { runVerifyAudit } from './cli/verify-audit.js';
+export { runAudit } from './cli/audit-seal.js';

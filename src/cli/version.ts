@@ -14,6 +14,8 @@ Operator and client commands:
   portcullis check --keys FILE [--config PATH] [--json] [--account NAME]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
+  portcullis verify-audit [--audit-log PATH | --config PATH] [--segment] [--seals PATH [--key file:PATH]] [--json]
+  portcullis audit seal --audit-log PATH --key file:PATH --seals PATH
   portcullis --version | --help | -h
   portcullis COMMAND --help     (usage errors: one line on stderr, exit 2)
 

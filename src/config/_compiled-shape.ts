@@ -119,7 +119,7 @@ export function headerDefect(header: unknown): string | null {
 function serverDefect(server: unknown): void {
   const s = record(server, 'server', [
     'id', 'auditLog', 'stateDir', 'defaultTimeout', 'killGrace', 'maxOutputBytes', 'maxRequestBytes',
-    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session',
+    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session', 'auditChain',
   ]);
   text(s.id, 'server.id');
   absolute(s.auditLog, 'server.auditLog');
@@ -132,6 +132,10 @@ function serverDefect(server: unknown): void {
   flag(session.enabled, 'server.session.enabled');
   for (const key of ['maxRequests', 'idleTimeout', 'maxSeconds']) integer(session[key], `server.session.${key}`, 1);
   integer(session.maxLineBytes, 'server.session.maxLineBytes', 1024);
+  const chain = record(s.auditChain, 'server.auditChain', ['enabled', 'lockTool', 'lockTimeout']);
+  flag(chain.enabled, 'server.auditChain.enabled');
+  absolute(chain.lockTool, 'server.auditChain.lockTool');
+  integer(chain.lockTimeout, 'server.auditChain.lockTimeout', 1);
 }
 
 function envEntries(value: unknown, at: string, checkValue: (value: unknown, at: string) => void): void {
