@@ -76,14 +76,14 @@ export class ChainWriter {
   }
 }
 
-type Start = { seq: number; prev: string; reset: null | { reason: string; head: ChainHead | null; tail: ChainLink | null } };
+export type ChainStart = { seq: number; prev: string; reset: null | { reason: string; head: ChainHead | null; tail: ChainLink | null } };
 
 /** Where the next record links, from the head and the log's tail (docs/audit.md "Rotation and resets"). */
-function startOf(head: ChainHead | null | 'invalid', tail: ChainLink | null | 'empty', file: { ino: number; dev: number }): Start {
+export function startOf(head: ChainHead | null | 'invalid', tail: ChainLink | null | 'empty', file: { ino: number; dev: number }): ChainStart {
   const validHead = head === 'invalid' ? null : head;
   const validTail = tail === 'empty' ? null : tail;
   const next = Math.max(validHead?.seq ?? -1, validTail?.seq ?? -1) + 1;
-  const reset = (reason: string): Start => ({ seq: next, prev: GENESIS, reset: { reason, head: validHead, tail: validTail } });
+  const reset = (reason: string): ChainStart => ({ seq: next, prev: GENESIS, reset: { reason, head: validHead, tail: validTail } });
   if (head === 'invalid') return reset('the head file is unreadable');
   if (tail === 'empty') {
     if (head === null) return { seq: 0, prev: GENESIS, reset: null };
