@@ -22,9 +22,9 @@ export interface ChainHost {
 
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
 
-export function makeChainHost(chain = 'enabled = true', dir = makeTempDir('portcullis-audit-')): ChainHost {
+export function makeChainHost(chain = 'enabled = true', dir = makeTempDir('portcullis-audit-'), serverExtra = ''): ChainHost {
   const config = join(dir, 'config.toml');
-  const table = serverTable(dir, `audit_chain = { ${chain} }\nsession = { enabled = true }`);
+  const table = serverTable(dir, `audit_chain = { ${chain} }\nsession = { enabled = true }\n${serverExtra}`);
   writeFileSync(config, `${table}
 [domains.t]
 description = "Chain test actions"
@@ -34,6 +34,7 @@ level = "read"
 exec = ["/bin/echo", "{msg}"]
 [domains.t.actions.echo.args.msg]
 type = "string"
+max_length = 4096
 `, { mode: 0o644 });
   const run = (request: string, env: Record<string, string> = {}) => {
     const result = spawnSync(BUNDLE, ['--config', config], { env: { ...CLEAN_ENV, SSH_ORIGINAL_COMMAND: request, ...env }, encoding: 'utf8' });
