@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,8 @@ function chain(texts: readonly string[]): string[] {
 describe('fuzz: verify-audit on any bytes', () => {
   const dir = mkdtempSync(join(tmpdir(), 'portcullis-fuzz-audit-'));
   const file = join(dir, 'audit.jsonl');
-  it('never throws, always names a known kind, and accepts exactly the untouched chain', { after: () => rmSync(dir, { recursive: true, force: true }) }, () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  it('never throws, always names a known kind, and accepts exactly the untouched chain', () => {
     fc.assert(
       fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 40 }), { minLength: 1, maxLength: 6 }), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 3 }), (texts, at, bytes) => {
         const lines = chain(texts);

@@ -4,6 +4,7 @@ import { ensurePrivateDir } from '../auth/state-dir.js';
 import { GENESIS, chainedLine, type ChainLink } from './audit-chain-form.js';
 import { readHead, readTailLink, writeHead, type ChainHead } from './audit-head.js';
 import { withAuditLock } from './audit-lock.js';
+import { errorCode } from '../errors.js';
 import { jsonLine } from './json-line.js';
 
 /** `[server.audit_chain]` as the writer needs it (docs/config.md). */
@@ -44,16 +45,23 @@ export class ChainWriter {
       { path: join(this.options.stateDir, 'audit.lock'), tool: this.options.lockTool, timeout: this.options.lockTimeout, owner: this.owner },
       () => this.appendLocked(record, currentFd, user),
     );
-    this.lastError = 'error' in locked ? locked.error : locked.value ? null : 'the chained record could not be written';
-    return 'value' in locked && locked.value;
+    this.lastError = 'error' in locked ? locked.error : locked.value;
+    return this.lastError === null;
   }
 
-  private appendLocked(record: Record<string, unknown>, currentFd: () => number | null, user: string): boolean {
+  /** null once the line and the head are written, else why not. */
+  private appendLocked(record: Record<string, unknown>, currentFd: () => number | null, user: string): string | null {
     const fd = currentFd();
-    if (fd === null) return false;
+    if (fd === null) return 'the audit log cannot be reopened after a rotation';
     const headPath = join(this.options.stateDir, 'audit.head');
-    const file = fstatSync(fd);
-    const start = startOf(readHead(headPath), readTailLink(fd), { ino: file.ino, dev: file.dev });
+    let file: { ino: number; dev: number };
+    let start: ChainStart;
+    try {
+      file = fstatSync(fd);
+      start = startOf(readHead(headPath), readTailLink(fd), { ino: file.ino, dev: file.dev });
+    } catch (error) {
+      return `the audit log's last line cannot be read: ${errorCode(error)}`;
+    }
     let text = '';
     let seq = start.seq;
     let prev = start.prev;
@@ -67,12 +75,17 @@ export class ChainWriter {
     text += line.line;
     const bytes = Buffer.from(text, 'utf8');
     try {
-      if (writeSync(fd, bytes, 0, bytes.length) !== bytes.length) return false;
-      writeHead(headPath, { seq, chain: line.chain, ino: file.ino, dev: file.dev }, this.owner);
-      return true;
-    } catch {
-      return false;
+      if (writeSync(fd, bytes, 0, bytes.length) !== bytes.length) return 'the chained record was written short';
+    } catch (error) {
+      return `the chained record cannot be written: ${errorCode(error)}`;
     }
+    try {
+      writeHead(headPath, { seq, chain: line.chain, ino: file.ino, dev: file.dev }, this.owner);
+    } catch (error) {
+      // The line stands; the next writer takes a tail one ahead of the head as it is.
+      return `the chain head ${headPath} cannot be written: ${errorCode(error)}`;
+    }
+    return null;
   }
 }
 
