@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { makeChainHost, readLines, verifyAudit } from '../../testkit/audit-chain.js';
+import { makeChainHost, readLines, sessionWriter, verifyAudit, type VerifyRun } from '../../testkit/audit-chain.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { reachableBundle } from '../../testkit/reachable-bundle.js';
 import { BUNDLE } from '../../testkit/sshd.js';
 import { makeTempDir } from '../../testkit/tmp.js';
@@ -34,6 +35,35 @@ describe('AUDIT: rotation and seals across accounts', () => {
     assert.equal(second.json.first_prev, first.json.last_chain, 'the seam: the new file links to the rotated one');
     assert.equal(second.json.first_seq, (first.json.last_seq ?? -1) + 1);
     assert.equal(readLines(host.log).filter((line) => line.includes('chain_reset')).length, 0);
+  });
+
+  it('AUDIT-017 logs renamed away twice while 10 writers append: every segment verifies, the seams match, no record lost, no reset', async () => {
+    const host = makeChainHost();
+    let done = false;
+    const writers = Promise.all(Array.from({ length: 10 }, (_, k) => sessionWriter(host, 10, `w${k}`))).finally(() => {
+      done = true;
+    });
+    const segments: string[] = [];
+    for (const n of [1, 2]) {
+      // Mid-stream: once the live file holds some records, with writers still running.
+      while (!done && readLinesOrNone(host.log).length < 30) await sleep(20);
+      assert.ok(!done, 'the writers ended before the rotation: nothing was rotated under them');
+      const segment = `${host.log}.${n}`;
+      renameSync(host.log, segment);
+      segments.push(segment);
+    }
+    await writers;
+    segments.push(host.log);
+    let previous: VerifyRun | null = null;
+    let records = 0;
+    for (const segment of segments) {
+      const r = verifyAudit(['--audit-log', segment, ...(previous === null ? [] : ['--segment'])]);
+      assert.equal(r.status, 0, `${segment}: ${JSON.stringify(r.json.problem)}`);
+      if (previous !== null) assert.equal(r.json.first_prev, previous.json.last_chain, `the seam before ${segment}`);
+      records += r.json.records;
+      previous = r;
+    }
+    assert.equal(records, 10 * 22);
   });
 
   it('AUDIT-013 a seal made by root catches an edit the writing account made and re-chained, which the keyless check cannot', () => {
