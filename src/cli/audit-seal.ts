@@ -37,7 +37,7 @@ export function runAudit(args: readonly string[], io: OperatorIO): number {
   if (!log.startsWith('/') || !sealPath.startsWith('/')) return usage(io, 'paths must be absolute');
   const key = readSealKey(keySpec);
   if ('error' in key) return unusable(io, key.error);
-  const earlier = readSeals(sealPath, key.key);
+  const earlier = readSeals(sealPath, key.key, true);
   if ('error' in earlier) return unusable(io, earlier.error);
   const result = verifyAuditLog(log, { segment: true, seals: earlier.seals });
   if (!result.ok && result.problem.kind === 'empty') {

@@ -25,15 +25,16 @@ export function sealLine(seal: Seal): string {
 }
 
 /**
- * The seals of a seal log; with `key`, each HMAC is checked too. A missing file has no seals;
- * any line that is not exactly a seal (or carries a wrong HMAC) is an error, naming the line.
+ * The seals of a seal log; with `key`, each HMAC is checked too. A missing file has no seals
+ * only when `missingOk` (the first seal creates it); any line that is not exactly a seal (or
+ * carries a wrong HMAC) is an error, naming the line.
  */
-export function readSeals(path: string, key: Buffer | null): { seals: Seal[] } | { error: string } {
+export function readSeals(path: string, key: Buffer | null, missingOk: boolean): { seals: Seal[] } | { error: string } {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return { seals: [] };
+    if (errorCode(error) === 'ENOENT' && missingOk) return { seals: [] };
     return { error: `seal log ${path} cannot be read: ${errorCode(error)}` };
   }
   const seals: Seal[] = [];

@@ -108,11 +108,15 @@ describe('AUDIT: tampering is caught and the first bad line named', () => {
     assert.match(reset.reason, /cut from its end/);
   });
 
-  it('AUDIT-010 a missing log and an empty log both fail', () => {
+  it('AUDIT-010 a missing log, an empty log and a missing seal log all fail', () => {
     const host = makeChainHost();
     expectProblem(['--audit-log', host.log], 'missing', 0);
     writeFileSync(host.log, '');
     expectProblem(['--audit-log', host.log], 'empty', 0);
+    assert.equal(host.run('t echo msg=x').status, 0);
+    assert.equal(verifyAudit(['--audit-log', host.log]).status, 0);
+    // Asked to check seals and finding none to check is not a pass.
+    expectProblem(['--audit-log', host.log, '--seals', join(host.dir, 'no-such-seals.jsonl')], 'unreadable', 0);
   });
 
   it('AUDIT-011 an unchained log is "unchained"; turning the chain on over it writes a visible chain_reset, and check warns first', () => {
