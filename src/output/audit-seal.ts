@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, writeSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { nodeCrypto } from '../builtins.js';
 import { errorCode } from '../errors.js';
 import type { SealPoint } from './audit-verify.js';
@@ -60,7 +61,8 @@ export function appendSeal(path: string, seal: Seal): { error: string } | null {
     return { error: `seal log ${path} cannot be opened: ${errorCode(error)}` };
   }
   try {
-    if (!fstatSync(fd).isFile()) return { error: `seal log ${path} is not a regular file` };
+    const problem = sealLogProblem(fstatSync(fd), statSync(dirname(path)), path);
+    if (problem !== null) return { error: problem };
     const bytes = Buffer.from(sealLine(seal), 'latin1');
     if (writeSync(fd, bytes, 0, bytes.length) !== bytes.length) return { error: `seal log ${path}: short write` };
     return null;
@@ -69,6 +71,18 @@ export function appendSeal(path: string, seal: Seal): { error: string } | null {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * SECURITY: a seal log that someone else could write is worth nothing: it must be ours,
+ * in a directory that only we (or root) can change, neither writable by group or others.
+ */
+function sealLogProblem(file: Stats, dir: Stats, path: string): string | null {
+  const uid = process.getuid?.() ?? 0;
+  if (!file.isFile()) return `seal log ${path} is not a regular file`;
+  if (file.uid !== uid || (file.mode & 0o022) !== 0) return `seal log ${path} must be owned by uid ${uid} and writable by it alone`;
+  if ((dir.uid !== uid && dir.uid !== 0) || (dir.mode & 0o022) !== 0) return `the directory of seal log ${path} must be owned by uid ${uid} or root and writable by its owner alone`;
+  return null;
 }
 
 /** The key of `--key file:PATH`: the file's bytes, one trailing newline stripped, at least 16 bytes. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeChainHost, readLines, rechain, sessionWriter, verifyAudit, writeLines, type ChainHost } from '../../testkit/audit-chain.js';
 import { BUNDLE } from '../../testkit/sshd.js';
@@ -171,6 +171,24 @@ describe('AUDIT: seals', () => {
     assert.equal(r.status, 2);
     assert.match(r.stderr, /not sealed: line 2: edited/);
     assert.deepEqual(readLinesOrNone(seals), []);
+  });
+});
+
+describe('AUDIT: where seals may live', () => {
+  it('AUDIT-018 audit seal refuses a seal log that others could write, or one in a directory they could write', () => {
+    const { host } = hostWithRecords();
+    const { key } = sealKit(host);
+    const open = join(host.dir, 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const inOpenDir = seal(host, key, join(open, 'seals.jsonl'));
+    assert.equal(inOpenDir.status, 129);
+    assert.match(inOpenDir.stderr, /directory of seal log/);
+    const writable = join(host.dir, 'writable-seals.jsonl');
+    writeFileSync(writable, '', { mode: 0o666 });
+    chmodSync(writable, 0o666);
+    assert.equal(seal(host, key, writable).status, 129);
+    assert.deepEqual(readLinesOrNone(writable), []);
   });
 });
 
