@@ -15,6 +15,7 @@ import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
 import { throughSshdAndSessions } from './session.js';
 import { chainCost } from './audit-chain.js';
+import { signatureVerifyRows } from './signatures.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
       [contractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')],
     ));
     rows.push(inProcessThroughput(big));
+    rows.push(...signatureVerifyRows());
     const sessions = await throughSshdAndSessions({
       oneShotConfig: big,
       sessionConfig: session,

@@ -60,24 +60,38 @@ export function executedExitStatus(exitCode: number | null): number {
   return exitCode !== null && exitCode >= 0 && exitCode <= 123 ? exitCode : 125;
 }
 
-/**
- * An expected refusal. `message` and `hint` go to the client; `detail` goes only to the
- * audit log (and to the client under --diagnostic), so it may name server-side things.
- */
-export interface Failure {
-  readonly code: ErrorCode;
+/** The fields each code adds to a refusal, on the wire and inside (docs/protocol.md §7.2). */
+export interface CodeFields {
+  timeout: object;
+  exec_failed: object;
+  unknown_domain: object;
+  unknown_action: object;
+  bad_argument: { readonly argument?: string };
+  service_unavailable: object;
+  insufficient_level: { readonly required_level: Level };
+  auth_failed: { readonly reason: AuthFailureReason };
+  /** Seconds until a `locked_out` caller may try again (docs/protocol.md §5 step 4). */
+  locked_out: { readonly retry_after: number };
+  bad_request: { readonly reason?: RequestFailureReason; readonly column?: number };
+  input_too_large: { readonly column?: number };
+}
+
+interface FailureCommon {
   readonly message: string;
   readonly hint?: string;
-  readonly column?: number;
-  readonly argument?: string;
-  readonly required_level?: Level;
-  readonly reason?: AuthFailureReason | RequestFailureReason;
-  /** Seconds until a `locked_out` caller may try again (docs/protocol.md §5 step 4). */
-  readonly retry_after?: number;
   readonly detail?: string;
   /** Internal, never sent: this refusal left the caller locked out (a session ends, docs/protocol.md §12). */
   readonly lockedOut?: boolean;
 }
+
+/** A refusal with this code: its `code` tells which of the code's own fields it carries. */
+export type FailureOf<C extends ErrorCode> = { readonly code: C } & FailureCommon & CodeFields[C];
+
+/**
+ * An expected refusal. `message` and `hint` go to the client; `detail` goes only to the
+ * audit log (and to the client under --diagnostic), so it may name server-side things.
+ */
+export type Failure = { [C in ErrorCode]: FailureOf<C> }[ErrorCode];
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Failure };
 
@@ -85,8 +99,11 @@ export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
 }
 
-export function fail(code: ErrorCode, message: string, extra: Omit<Failure, 'code' | 'message'> = {}): { ok: false; error: Failure } {
-  return { ok: false, error: { code, message, ...extra } };
+type Extra<C extends ErrorCode> = Omit<FailureCommon, 'message'> & CodeFields[C];
+
+/** A refusal result; a code's required fields (an `auth_failed` reason, …) cannot be left out. */
+export function fail<C extends ErrorCode>(code: C, message: string, ...extra: {} extends Extra<C> ? [Extra<C>?] : [Extra<C>]): { ok: false; error: Failure } {
+  return { ok: false, error: { code, message, ...extra[0] } as FailureOf<C> as Failure };
 }
 
 /** The fixed client text for server-side failures: the client must not learn the setup. */

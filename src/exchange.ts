@@ -105,6 +105,7 @@ export class Exchange {
       tags: options.tags,
       client: identity.client,
       key: identity.keyFingerprint,
+      ...(identity.certificateKeyId !== null ? { key_id: identity.certificateKeyId } : {}),
       request: '',
       domain: null,
       action: null,
@@ -179,7 +180,13 @@ export class Exchange {
       const requester = { address: this.clientAddress, caller: callerOf(this.subject.key, this.subject.identity) };
       const signed = signedCommand(request.commandText, request.stdinSha256);
       const granted = authenticate(this.config, request.proofFields, signed, requester, this.io.now());
-      if (request.proofFields.token !== undefined) this.subject.token = capForLog(request.proofFields.token, 64);
+      const { token, signer } = request.proofFields;
+      if (token !== undefined) this.subject.token = capForLog(token, 64);
+      if (signer !== undefined) {
+        this.subject.signer = capForLog(signer, 64);
+        // SECURITY: Map lookup: the signer name comes from the network.
+        this.subject.signer_key = this.config.signers.get(signer)?.fingerprint ?? null;
+      }
       if (!granted.ok) return this.refuse(granted.error);
       this.caller = raisedBy(this.caller, granted.value);
       this.subject.level = this.caller.level;
@@ -358,7 +365,7 @@ export class Exchange {
     return this.service.log.write('decision', this.subject, {
       decision,
       error: failure?.code ?? null,
-      ...(failure?.reason !== undefined ? { reason: failure.reason } : {}),
+      ...(failure !== null && 'reason' in failure && failure.reason !== undefined ? { reason: failure.reason } : {}),
       ...(detail !== undefined ? { detail: capForLog(detail, 1024) } : {}),
     });
   }

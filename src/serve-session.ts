@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import { nodeCrypto } from './builtins.js';
-import type { AbortWatch } from './exec/index.js';
 import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { jsonLine, responseLine } from './output/index.js';
+import { AbortGrace } from './session/abort-grace.js';
 import { ChunkStreamer } from './session/chunks.js';
+import { tuneHeapForLongRun } from './session/heap.js';
 import { LineReader } from './session/line-reader.js';
 import { runSessionLoop, type EndReason, type SessionHandler } from './session/loop.js';
 
@@ -22,12 +23,20 @@ export interface SessionChannel {
  * `session_end` record. Returns the exit status: 0 for every end reason.
  */
 export async function serveSession(service: Service, starter: Exchange, hello: Answer, io: ExchangeIO, channel: SessionChannel): Promise<number> {
+  tuneHeapForLongRun();
   const sessionId = hello.response.request_id;
   const limits = service.config.server.session;
-  // A write that a client never reads must not outlast a stop signal or a lost connection.
-  const aborted = graceAfterAbort(io.abort);
-  const send = (line: string): Promise<void> => Promise.race([channel.write(line), aborted]);
-  await send(responseLine(hello.response));
+  // A write that a client never reads must not outlast a stop signal or a lost connection,
+  // and an answer the client does not take within idle_timeout ends the session: idleness
+  // counts from the answer (docs/protocol.md §12).
+  const grace = new AbortGrace(io.abort);
+  const idleMs = limits.idleTimeout * 1000;
+  let stalled = false;
+  const send = async (line: string, limitMs?: number): Promise<void> => {
+    if (stalled) return;
+    if (!(await grace.within(channel.write(line), limitMs)) && limitMs !== undefined && !io.abort.aborted) stalled = true;
+  };
+  await send(responseLine(hello.response), idleMs);
   const reader = new LineReader(channel.input, limits.maxLineBytes);
   const handler: SessionHandler = {
     request: async (line, seq) => {
@@ -38,16 +47,16 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
       const place = { id: sessionId, seq, ...(chunks !== null ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => chunks.push(stream, chunk) } : {}) };
       const answer = await new Exchange(requestId, service, io, place).run(line.request, { kind: 'bytes', data: line.stdin });
       chunks?.finish();
-      await send(responseLine({ ...answer.response, id: line.id }));
+      await send(responseLine({ ...answer.response, id: line.id }), idleMs);
       return { lockedOut: answer.lockedOut };
     },
     protocolError: async (id, message) => {
       const answer = new Exchange(nodeCrypto().randomUUID(), service, io, { id: sessionId, seq: 0 }).refuseLine(message);
-      await send(responseLine({ ...answer.response, id }));
+      await send(responseLine({ ...answer.response, id }), idleMs);
     },
     drained: async () => {
-      await Promise.race([channel.flushed(), aborted]);
-      return { clientGone: channel.readerGone };
+      if (!stalled && !(await grace.within(channel.flushed(), idleMs)) && !io.abort.aborted) stalled = true;
+      return { clientGone: channel.readerGone, stalled };
     },
   };
   let end: { reason: EndReason; requests: number };
@@ -58,19 +67,7 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
   }
   const recorded = starter.recordSessionEnd(end.reason, end.requests);
   if (!recorded) io.syslog(`service_unavailable: the session_end record could not be written (account ${io.user}, config ${service.configPath}, session ${sessionId})`);
-  await send(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }));
-  await Promise.race([channel.flushed(), aborted]);
+  await send(jsonLine({ v: 1, request_id: sessionId, ok: true, event: 'end', reason: end.reason, requests: end.requests }), idleMs);
+  if (!stalled) await grace.within(channel.flushed(), idleMs);
   return recorded ? 0 : 129;
-}
-
-/** How long writes may still take after a stop signal: the answer and end line usually fit. */
-const ABORT_GRACE_MS = 500;
-
-/** Settles ABORT_GRACE_MS after the session is aborted; never before. */
-function graceAfterAbort(abort: AbortWatch): Promise<void> {
-  return new Promise((resolve) => {
-    const start = (): void => void setTimeout(resolve, ABORT_GRACE_MS);
-    if (abort.aborted) start();
-    else abort.addEventListener('abort', start);
-  });
 }

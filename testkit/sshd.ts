@@ -120,6 +120,25 @@ export class SshdHarness {
   }
 }
 
+/**
+ * A real sshd serving a config written by someone else (the Ansible role's test), on
+ * 127.0.0.1 and a free port given on its command line.
+ */
+export async function startSshdWithConfig(configPath: string): Promise<{ port: number; stop(): void }> {
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(SSHD, ['-D', '-e', '-f', configPath, '-o', `Port=${port}`, '-o', 'ListenAddress=127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (log.length < 65536) log += chunk.toString();
+    });
+    if (await waitForPort(port, child)) return { port, stop: () => child.kill('SIGTERM') };
+    child.kill('SIGKILL');
+    if (attempt >= 3) throw new Error(`sshd did not start: ${log}`);
+  }
+}
+
 function sshdConfig(dir: string, port: number, extra: string): string {
   return `Port ${port}
 ListenAddress 127.0.0.1

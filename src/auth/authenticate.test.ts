@@ -63,7 +63,7 @@ function attempt(config: ReturnType<typeof setup>['config'], line: string, nowSe
 }
 
 function reasonOf(result: ReturnType<typeof attempt>): string {
-  return result.ok ? 'ok' : `${result.error.code}:${result.error.reason ?? ''}`;
+  return result.ok ? 'ok' : `${result.error.code}:${'reason' in result.error ? result.error.reason : ''}`;
 }
 
 describe('proof message and known-answer vectors (test/vectors/proof.json)', () => {
@@ -93,7 +93,7 @@ describe('authenticate: refusal reasons, in the order of docs/protocol.md §5', 
   it('grants the token level and tags for a valid proof', () => {
     const result = attempt(setup().config, signed());
     assert.ok(result.ok);
-    assert.deepEqual(result.value, { token: 'bot', level: 'admin', tags: ['deploy'] });
+    assert.deepEqual(result.value, { credential: 'token', name: 'bot', level: 'admin', tags: ['deploy'], keyFingerprint: null });
   });
   it('invalid: a wrong proof', () => assert.equal(reasonOf(attempt(setup().config, signed({ secret: Buffer.alloc(32, 1) }))), 'auth_failed:invalid'));
   it('invalid: an unknown token, with the same message as a wrong proof', () => {
@@ -166,7 +166,7 @@ describe('authenticate: the state directory', () => {
 
 describe('authenticate: lockout per (credential, caller) and per address (docs/protocol.md §5 step 4)', () => {
   const wrong = (ts: number, token = 'bot'): string => signed({ secret: Buffer.alloc(32, 1), ts, token });
-  const retryAfter = (result: ReturnType<typeof attempt>): number | undefined => (result.ok ? undefined : result.error.retry_after);
+  const retryAfter = (result: ReturnType<typeof attempt>): number | undefined => (!result.ok && result.error.code === 'locked_out' ? result.error.retry_after : undefined);
 
   it('locks the pair after max_auth_failures, wherever the caller comes from', () => {
     const { config } = setup();
@@ -198,7 +198,7 @@ describe('authenticate: lockout per (credential, caller) and per address (docs/p
     for (let i = 0; i < 3; i++) attempt(config, wrong(T0), T0, null);
     const { fields, command } = fieldsFor(signed());
     const result = authenticate(config, fields, command, { address: null, caller: READ_KEY }, T0 * 1000 + 99_500);
-    assert.equal(result.ok ? undefined : result.error.retry_after, 1);
+    assert.equal(!result.ok && result.error.code === 'locked_out' ? result.error.retry_after : undefined, 1);
   });
   it('does not count locked-out attempts: the lock ends lockout_seconds after the last counted failure', () => {
     const { config } = setup();

@@ -1,23 +1,15 @@
-import { resolveSecret, type Config } from '../config/index.js';
-import { fail, ok, serviceUnavailable, type AuthFailureReason, type Failure, type Level, type Result } from '../errors.js';
-import { isIdentifier, type ProofFields } from '../request/index.js';
-import { firstLockedOut, recordFailure, type LockoutPolicy, type LockoutSubject } from './lockout.js';
-import { proofMatches, proofMessage } from './proof.js';
+import type { Config } from '../config/index.js';
+import { fail, ok, serviceUnavailable, type AuthFailureReason, type Failure, type Result } from '../errors.js';
+import { PROOF_SCHEMES, type ProofFields, type SchemeName } from './proof-fields.js';
+import { firstLockedOut, recordFailure, type CredentialKind, type LockoutPolicy, type LockoutSubject } from './lockout.js';
 import { claimNonce } from './replay-store.js';
+import type { Grant, ProofScheme, WellFormed } from './_scheme.js';
+import { SIGNER_SCHEME } from './_signer-scheme.js';
+import { TOKEN_SCHEME } from './_token-scheme.js';
 
-/** What a verified proof grants for this one request. */
-export interface Grant {
-  readonly token: string;
-  readonly level: Level;
-  readonly tags: readonly string[];
-}
+export type { Grant } from './_scheme.js';
 
-interface WellFormedProof {
-  readonly token: string;
-  readonly ts: string;
-  readonly nonce: string;
-  readonly proof: string;
-}
+const SCHEMES: Readonly<Record<SchemeName, ProofScheme<WellFormed>>> = { token: TOKEN_SCHEME, signer: SIGNER_SCHEME };
 
 /** Who sends the proof, for lockout (docs/protocol.md §5 step 4). */
 export interface Requester {
@@ -28,29 +20,50 @@ export interface Requester {
 }
 
 /**
- * Verifies proof fields (docs/protocol.md §5) in order: well-formed, lockout, HMAC, window, replay.
+ * Verifies proof fields (docs/protocol.md §5, §5.2) in order: well-formed, lockout, the
+ * scheme's own check (HMAC or SSH signature), window, replay.
  * Any failure refuses the request; it is never run at a lower level instead.
  */
 export function authenticate(config: Config, fields: ProofFields, commandText: string, requester: Requester, nowMs: number): Result<Grant> {
-  const proof = wellFormed(fields);
-  if (proof === null) return authFailed('malformed', 'proof fields are malformed: give +token, +ts, +nonce and +proof');
+  const scheme = schemeOf(fields);
+  const proof = scheme?.wellFormed(fields) ?? null;
+  if (scheme === null || proof === null) return authFailed('malformed', `proof fields are malformed: give ${MALFORMED_HINT}`);
 
   const policy: LockoutPolicy = {
     stateDir: config.server.stateDir,
     maxFailures: config.server.maxAuthFailures,
     lockoutSeconds: config.server.lockoutSeconds,
   };
-  const locked = checkLockout(policy, lockoutChecks(config, proof.token, requester), nowMs);
+  const configured = scheme.isConfigured(config, proof.name);
+  const subjects = { configured, credential: scheme.credential, name: proof.name, requester };
+  const locked = checkLockout(policy, lockoutChecks(subjects), nowMs);
   if (locked !== null) return locked;
 
-  const verdict = verify(config, proof, commandText, nowMs);
+  const verdict = verify(config, scheme, proof, commandText, nowMs);
   if (!verdict.ok && verdict.error.code === 'auth_failed') {
-    const recorded = recordFailure(policy, countedSubjects(config, proof.token, requester), nowMs);
+    const recorded = recordFailure(policy, countedSubjects(subjects), nowMs);
     if (recorded !== true) return serviceUnavailable(recorded.error);
     // The failure that locks the caller out ends a session right after its answer (docs/protocol.md §12).
-    if (checkLockout(policy, lockoutChecks(config, proof.token, requester), nowMs) !== null) return { ok: false, error: { ...verdict.error, lockedOut: true } };
+    if (checkLockout(policy, lockoutChecks(subjects), nowMs) !== null) return { ok: false, error: { ...verdict.error, lockedOut: true } };
   }
   return verdict;
+}
+
+const MALFORMED_HINT = Object.values(PROOF_SCHEMES).map((scheme) => scheme.fields.map((name) => `+${name}`).join(', ')).join('; or ');
+
+/**
+ * The one scheme whose fields the request uses: every field it gives belongs to that
+ * scheme, and at least one is that scheme's own (not shared like +ts). Fields of two
+ * schemes together are malformed (docs/protocol.md §5.2).
+ */
+function schemeOf(fields: ProofFields): ProofScheme<WellFormed> | null {
+  const given = Object.keys(fields);
+  const matching = (Object.keys(PROOF_SCHEMES) as SchemeName[]).filter((name) => {
+    const own: readonly string[] = PROOF_SCHEMES[name].fields;
+    return given.every((field) => own.includes(field));
+  });
+  const name = matching.length === 1 ? matching[0] : undefined;
+  return name === undefined ? null : SCHEMES[name];
 }
 
 /** The caller of docs/protocol.md §5 step 4: the key when sshd names it, else the identity. */
@@ -58,12 +71,18 @@ export function callerOf(keyFingerprint: string | null, identity: string): strin
   return keyFingerprint !== null ? `key ${keyFingerprint}` : `identity ${identity}`;
 }
 
+interface Subjects {
+  readonly configured: boolean;
+  readonly credential: CredentialKind;
+  readonly name: string;
+  readonly requester: Requester;
+}
+
 /** Where a failure of this proof counts: the address, and the (credential, caller) pair. */
-function countedSubjects(config: Config, token: string, requester: Requester): LockoutSubject[] {
+function countedSubjects({ configured, credential, name, requester }: Subjects): LockoutSubject[] {
   const subjects: LockoutSubject[] = [];
   if (requester.address !== null) subjects.push({ kind: 'address', address: requester.address });
-  // SECURITY: Map lookup: the token name comes from the network.
-  if (config.tokens.has(token)) subjects.push({ kind: 'credential', credential: 'token', name: token, caller: requester.caller });
+  if (configured) subjects.push({ kind: 'credential', credential, name, caller: requester.caller });
   else subjects.push({ kind: 'unknown-credential', caller: requester.caller });
   return subjects;
 }
@@ -74,9 +93,9 @@ function countedSubjects(config: Config, token: string, requester: Requester): L
  * before a configured name's own (ADR 0015): otherwise a caller that exhausted it could
  * tell configured names (checked: `invalid`) from invented ones (`locked_out`).
  */
-function lockoutChecks(config: Config, token: string, requester: Requester): LockoutSubject[] {
-  const counted = countedSubjects(config, token, requester);
-  const unknown: LockoutSubject = { kind: 'unknown-credential', caller: requester.caller };
+function lockoutChecks(subjects: Subjects): LockoutSubject[] {
+  const counted = countedSubjects(subjects);
+  const unknown: LockoutSubject = { kind: 'unknown-credential', caller: subjects.requester.caller };
   const pair = counted.at(-1);
   return pair?.kind === 'credential' ? [...counted.slice(0, -1), unknown, pair] : counted;
 }
@@ -105,38 +124,19 @@ function describeSubject(subject: LockoutSubject): string {
   }
 }
 
-function verify(config: Config, proof: WellFormedProof, commandText: string, nowMs: number): Result<Grant> {
-  // SECURITY: Map lookup: the token name comes from the network.
-  const token = config.tokens.get(proof.token);
-  let secret: Buffer | null = null;
-  if (token !== undefined) {
-    const resolved = resolveSecret(token.secretSpec);
-    if ('error' in resolved) return serviceUnavailable(`tokens.${token.name}.secret: ${resolved.error}`);
-    secret = resolved.secret;
-  }
-  const message = proofMessage(config.server.id, proof.token, proof.ts, proof.nonce, commandText);
-  // SECURITY: unknown token and wrong proof give the same answer, at the same cost.
-  if (!proofMatches(secret, message, proof.proof) || token === undefined) {
-    // The private reason goes to the audit `detail` only (docs/protocol.md §5 step 4).
-    return fail('auth_failed', 'the proof is not valid', { reason: 'invalid', detail: token === undefined ? 'unknown_credential' : 'bad_proof' });
-  }
+/** Step 1 is the scheme's; steps 2 and 3 (window, replay) are the same for every scheme. */
+function verify(config: Config, scheme: ProofScheme<WellFormed>, proof: WellFormed, commandText: string, nowMs: number): Result<Grant> {
+  const verified = scheme.verify(config, proof, commandText);
+  if (!verified.ok) return verified;
   if (Math.abs(nowMs / 1000 - Number(proof.ts)) > config.server.proofWindow) {
     return authFailed('stale', 'the proof timestamp is outside the allowed window', 'check the client clock');
   }
-  const claim = claimNonce(config.server.stateDir, proof.token, proof.nonce, config.server.proofWindow, nowMs);
+  // Names are identifiers, so `signer:NAME` never equals a token's name.
+  const replayName = scheme.credential === 'token' ? proof.name : `${scheme.credential}:${proof.name}`;
+  const claim = claimNonce(config.server.stateDir, replayName, proof.nonce, config.server.proofWindow, nowMs);
   if (claim === 'replayed') return authFailed('replayed', 'this proof was already used', 'sign every request afresh');
   if (typeof claim === 'object') return serviceUnavailable(claim.error);
-  return ok({ token: token.name, level: token.level, tags: token.tags });
-}
-
-function wellFormed(fields: ProofFields): WellFormedProof | null {
-  const { token, ts, nonce, proof } = fields;
-  if (token === undefined || ts === undefined || nonce === undefined || proof === undefined) return null;
-  if (!isIdentifier(token)) return null;
-  if (!/^(0|[1-9][0-9]{0,11})$/.test(ts)) return null;
-  if (!/^[0-9a-fA-F]{16,64}$/.test(nonce)) return null;
-  if (!/^[0-9a-fA-F]{64}$/.test(proof)) return null;
-  return { token, ts, nonce, proof };
+  return ok(verified.value);
 }
 
 function authFailed(reason: AuthFailureReason, message: string, hint?: string): { ok: false; error: Failure } {

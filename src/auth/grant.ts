@@ -1,5 +1,5 @@
 import { levelAtLeast, type Level } from '../errors.js';
-import type { Grant } from './authenticate.js';
+import type { Grant } from './_scheme.js';
 
 /** The rights of one request: the key's, raised by a verified proof (docs/protocol.md §5). */
 export interface Rights {

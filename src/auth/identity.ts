@@ -2,6 +2,7 @@ import { nodeCrypto } from '../builtins.js';
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { canonicalAddress } from './address.js';
+import { readCertificate } from './certificate.js';
 
 /** Who is calling, as far as sshd tells us. Only the audit log and lockout use it. */
 export interface CallerIdentity {
@@ -11,6 +12,8 @@ export interface CallerIdentity {
   readonly clientAddress: string | null;
   /** `SHA256:…` fingerprint of the key that authenticated (ExposeAuthInfo), or null. */
   readonly keyFingerprint: string | null;
+  /** The key id of the user certificate that authenticated (certificate mode), or null. */
+  readonly certificateKeyId: string | null;
 }
 
 const MAX_AUTH_INFO_BYTES = 65536;
@@ -19,19 +22,22 @@ export function readCallerIdentity(env: Readonly<Record<string, string | undefin
   const words = (env.SSH_CLIENT ?? '').split(' ');
   const address = words[0] && /^[0-9A-Fa-f:.%a-z]{1,64}$/.test(words[0]) ? words[0] : null;
   const port = words[1] && /^[0-9]{1,5}$/.test(words[1]) ? words[1] : null;
+  const key = readAuthenticatedKey(env.SSH_USER_AUTH);
   return {
     client: address === null ? null : port === null ? address : `${address} ${port}`,
     clientAddress: address === null ? null : canonicalAddress(address) ?? address.toLowerCase(),
-    keyFingerprint: readKeyFingerprint(env.SSH_USER_AUTH),
+    keyFingerprint: key?.fingerprint ?? null,
+    certificateKeyId: key?.certificateKeyId ?? null,
   };
 }
 
 /**
  * sshd's ExposeAuthInfo file lists the methods that succeeded, one per line, e.g.
  * `publickey ssh-ed25519 AAAAC3…`. The fingerprint is OpenSSH's: SHA-256 of the key
- * blob, unpadded base64.
+ * blob, unpadded base64. For a certificate it is the certified key's, as sshd logs it, so
+ * a key keeps one fingerprint (one lockout caller) across the short-lived certificates it gets.
  */
-function readKeyFingerprint(path: string | undefined): string | null {
+function readAuthenticatedKey(path: string | undefined): { fingerprint: string; certificateKeyId: string | null } | null {
   if (path === undefined || !path.startsWith('/')) return null;
   const text = readAuthInfo(path);
   if (text === null) return null;
@@ -39,10 +45,12 @@ function readKeyFingerprint(path: string | undefined): string | null {
     .split('\n')
     .filter((l) => l.startsWith('publickey '))
     .at(-1);
-  const blob = line?.split(' ')[2];
-  if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) return null;
-  const digest = nodeCrypto().createHash('sha256').update(Buffer.from(blob, 'base64')).digest('base64');
-  return `SHA256:${digest.replace(/=+$/, '')}`;
+  const base64 = line?.split(' ')[2];
+  if (base64 === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return null;
+  const blob = Buffer.from(base64, 'base64');
+  const certificate = readCertificate(blob);
+  const digest = nodeCrypto().createHash('sha256').update(certificate?.plainKeyBlob ?? blob).digest('base64');
+  return { fingerprint: `SHA256:${digest.replace(/=+$/, '')}`, certificateKeyId: certificate?.keyId ?? null };
 }
 
 /**

@@ -1,10 +1,16 @@
 import { nodeCrypto } from '../builtins.js';
 
 const PROOF_VERSION = 'portcullis-proof-v1';
+const SIGNATURE_VERSION = 'portcullis-sig-v1';
 
 /** The exact bytes a proof signs (docs/protocol.md §5). */
 export function proofMessage(serverId: string, token: string, ts: string, nonce: string, commandText: string): string {
   return [PROOF_VERSION, serverId, token, ts, nonce, commandText].join('\n');
+}
+
+/** The exact text an SSH signature proof signs (docs/protocol.md §5.2). */
+export function signatureMessage(serverId: string, signer: string, ts: string, nonce: string, commandText: string): string {
+  return [SIGNATURE_VERSION, serverId, signer, ts, nonce, commandText].join('\n');
 }
 
 /**

@@ -8,10 +8,10 @@ export function configWarnings(config: Config): CheckWarning[] {
 }
 
 function serverIdWarnings(config: Config): CheckWarning[] {
-  if (config.tokens.size === 0 || config.server.id !== '') return [];
+  if ((config.tokens.size === 0 && config.signers.size === 0) || config.server.id !== '') return [];
   return [{
     path: 'server.id', code: 'server_id_empty',
-    message: 'empty while tokens are configured: a proof is bound to no host, so it runs once on every host that shares the secret; set a distinct id per host',
+    message: 'empty while tokens or signers are configured: a proof is bound to no host, so it runs once on every host that shares the secret or trusts the key; set a distinct id per host',
   }];
 }
 

@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CheckWarning } from './_check-warning.js';
 import { dangerousFamiliesMatched, isDangerousName } from './_env-patterns.js';
 
@@ -23,11 +25,32 @@ export function readEffectiveSshdConfig(source: SshdSource): { text: string } | 
     ...(source.configFile !== undefined ? ['-f', source.configFile] : []),
     '-C', `user=${source.account},host=localhost,addr=127.0.0.1`,
   ];
-  const result = spawnSync(SSHD, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+  let result = runSshd(args);
+  if (result.status !== 0 && /no hostkeys available/.test(result.stderr ?? '')) result = withThrowawayHostKey((hostKey) => runSshd([...args, '-h', hostKey])) ?? result;
   if (result.status === 0) return { text: result.stdout };
   const said = (result.stderr ?? '').split('\n').find((line) => line.trim() !== '')?.trim();
   const how = result.error !== undefined ? result.error.message : result.signal !== null ? `killed by ${result.signal}` : `exit status ${result.status}`;
   return { reason: `sshd ${args.join(' ')} failed (${how})${said ? `: ${said}` : ''}` };
+}
+
+function runSshd(args: readonly string[]): SpawnSyncReturns<string> {
+  return spawnSync(SSHD, args, { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 });
+}
+
+/**
+ * `sshd -T` refuses to print anything without a host key it can read, and only root reads
+ * the host's: the account itself running `check` (install guide section 9) gets a key made
+ * for this one reading, which changes none of the settings that are checked.
+ */
+function withThrowawayHostKey<T>(use: (hostKey: string) => T): T | null {
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-check-'));
+  try {
+    const key = join(dir, 'host_key');
+    const made = spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'portcullis check', '-f', key], { stdio: 'ignore', timeout: 5000 });
+    return made.status === 0 ? use(key) : null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

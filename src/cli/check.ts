@@ -82,6 +82,9 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       io.out(`  ${summary.domains.length} domains, ${summary.actions} actions (read ${summary.levels.read}, ops ${summary.levels.ops}, admin ${summary.levels.admin})\n`);
       for (const domain of summary.domains) io.out(`  ${domain.name}: ${domain.actions.join(', ')}\n`);
       io.out(`  tags: ${summary.tags.join(', ') || '(none)'}\n  tokens: ${summary.tokens.join(', ') || '(none)'}\n`);
+      io.out(`  signers:${summary.signers.length === 0 ? ' (none)' : ''}\n`);
+      // The fingerprint as `ssh-keygen -lf` prints it, so the operator can compare with the key holder's.
+      for (const signer of summary.signers) io.out(`    ${signer.name}: ${signer.fingerprint} ${signer.type} (level ${signer.level})\n`);
       if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
     }
     if (compiled.written !== null) io.out(`  compiled form: written to ${compiled.written}\n`);
@@ -104,7 +107,7 @@ function runtimeProblems(config: Config): ConfigProblem[] {
       if (!isDirectory(action.cwd)) problems.push({ path: `domains.${domain.name}.actions.${action.name}.cwd`, message: `${action.cwd} is not a directory` });
     }
   }
-  if (config.tokens.size > 0) {
+  if (config.tokens.size > 0 || config.signers.size > 0) {
     for (const message of inspectStateDir(config.server.stateDir)) problems.push({ path: 'server.state_dir', message });
   }
   return problems;
@@ -140,7 +143,9 @@ function summarize(config: Config) {
     return { name: domain.name, actions: [...domain.actions.keys()] };
   });
   for (const token of config.tokens.values()) for (const tag of token.tags) tags.add(tag);
-  return { domains, actions, levels, tags: [...tags].sort(), tokens: [...config.tokens.keys()] };
+  for (const signer of config.signers.values()) for (const tag of signer.tags) tags.add(tag);
+  const signers = [...config.signers.values()].map((s) => ({ name: s.name, fingerprint: s.fingerprint, type: s.keyType, level: s.level }));
+  return { domains, actions, levels, tags: [...tags].sort(), tokens: [...config.tokens.keys()], signers };
 }
 
 /**

@@ -2,7 +2,10 @@ import { nodeCrypto } from '../builtins.js';
 import { readFileSync } from 'node:fs';
 import { computeProof, proofMessage, signedCommand } from '../auth/index.js';
 import { stripOneNewline } from '../config/index.js';
-import { isIdentifier, parseRequest } from '../request/index.js';
+import { isIdentifier } from '../request/index.js';
+import { readableByOthers, signRequest, type SignCredential } from './sign-request.js';
+
+export { signRequest, type SignCredential, type SignOptions, type SignResult } from './sign-request.js';
 
 interface SignIO {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -11,20 +14,23 @@ interface SignIO {
   err(text: string): void;
 }
 
-const USAGE = 'usage: portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST';
+const USAGE = 'usage: portcullis sign (--token NAME (--secret-file PATH | --secret-env VAR) | --signer NAME --ssh-key PATH) [--server-id ID] [--stdin FILE] REQUEST';
 
 const HELP = `${USAGE}
 
-Prints REQUEST with fresh proof fields (+token, +ts, +nonce, +proof) prepended, ready for
-ssh svc@host "$(portcullis sign ...)". --secret-file strips one trailing newline;
---server-id must equal the host's server.id; --stdin FILE binds the proof to that input.
-Exit 0; 2 on a usage error or an unreadable secret.
+Prints REQUEST with fresh proof fields prepended, ready for
+ssh svc@host "$(portcullis sign ...)": +token, +ts, +nonce, +proof with a token's secret,
+or +signer, +ts, +nonce, +sig with an SSH key (ssh-keygen -Y sign; a .pub PATH signs with
+the key ssh-agent holds, so hardware and FIDO keys work and a security key asks for a touch).
+--secret-file strips one trailing newline; --server-id must equal the host's server.id;
+--stdin FILE binds the proof to that input.
+Exit 0; 2 on a usage error, an unreadable secret or a failed signature.
 `;
 
 /**
- * `portcullis sign` (docs/protocol.md §5): prints REQUEST with fresh proof fields prepended,
- * ready for `ssh svc@host "$(portcullis sign …)"`. It signs the command text exactly as the
- * server will read it, so what is signed is what runs.
+ * `portcullis sign` (docs/protocol.md §5, §5.2): prints REQUEST with fresh proof fields
+ * prepended, ready for `ssh svc@host "$(portcullis sign …)"`. It signs the command text
+ * exactly as the server will read it, so what is signed is what runs.
  */
 export function runSign(args: readonly string[], io: SignIO): number {
   const parsed = parseSignArgs(args);
@@ -36,35 +42,10 @@ export function runSign(args: readonly string[], io: SignIO): number {
     io.err(`portcullis sign: ${parsed.error} (${USAGE})\n`);
     return 2;
   }
-  let secret: Buffer;
-  if (parsed.secretFile !== undefined) {
-    try {
-      secret = stripOneNewline(readFileSync(parsed.secretFile));
-    } catch {
-      io.err(`portcullis sign: cannot read ${parsed.secretFile}\n`);
-      return 2;
-    }
-  } else {
-    // INVARIANT: parseSignArgs requires exactly one of the two secret options.
-    const value = io.env[parsed.secretEnv as string];
-    if (value === undefined) {
-      io.err(`portcullis sign: ${parsed.secretEnv} is not set\n`);
-      return 2;
-    }
-    secret = Buffer.from(value, 'utf8');
-  }
-  const request = parseRequest(parsed.request, 65536);
-  if (!request.ok) {
-    io.err(`portcullis sign: the request is not valid: ${request.error.message}\n`);
+  const credential = credentialOf(parsed, io);
+  if ('error' in credential) {
+    io.err(`portcullis sign: ${credential.error}\n`);
     return 2;
-  }
-  if (request.value.proofFields !== null || request.value.stdinSha256 !== null) {
-    io.err('portcullis sign: the request already carries proof fields\n');
-    return 2;
-  }
-  if (parsed.serverId === '') {
-    // A warning only: a host may really have server.id = "" (docs/protocol.md §5).
-    io.err('portcullis sign: warning: server_id_empty: no --server-id, so the proof is valid once on every host with an empty server.id that shares this secret\n');
   }
   let stdinSha256: string | null = null;
   if (parsed.stdinFile !== undefined) {
@@ -75,10 +56,36 @@ export function runSign(args: readonly string[], io: SignIO): number {
       return 2;
     }
   }
-  const ts = String(Math.floor((io.now?.() ?? Date.now()) / 1000));
-  const nonce = nodeCrypto().randomBytes(16).toString('hex');
-  io.out(`${signedRequestLine(secret, parsed.serverId, parsed.token, ts, nonce, request.value.commandText, stdinSha256)}\n`);
+  const signed = signRequest(credential, parsed.request, { stdinSha256, ...(io.now !== undefined ? { now: io.now } : {}) });
+  if (!signed.ok) {
+    io.err(`portcullis sign: ${signed.error}\n`);
+    return 2;
+  }
+  for (const warning of signed.warnings) io.err(`portcullis sign: warning: ${warning}\n`);
+  io.out(`${signed.line}\n`);
   return 0;
+}
+
+function credentialOf(parsed: SignArgs, io: SignIO): SignCredential | { error: string } {
+  if (parsed.signer !== undefined) {
+    // INVARIANT: parseSignArgs requires --ssh-key with --signer.
+    return { signer: parsed.signer, sshKey: parsed.sshKey as string, serverId: parsed.serverId, env: io.env };
+  }
+  // INVARIANT: parseSignArgs requires --token when --signer is absent.
+  const token = parsed.token as string;
+  if (parsed.secretFile !== undefined) {
+    const readable = readableByOthers(parsed.secretFile);
+    if (readable !== null) io.err(`portcullis sign: warning: ${readable}\n`);
+    try {
+      return { token, secret: stripOneNewline(readFileSync(parsed.secretFile)), serverId: parsed.serverId };
+    } catch {
+      return { error: `cannot read ${parsed.secretFile}` };
+    }
+  }
+  // INVARIANT: parseSignArgs requires exactly one of the two secret options.
+  const value = io.env[parsed.secretEnv as string];
+  if (value === undefined) return { error: `${parsed.secretEnv} is not set` };
+  return { token, secret: Buffer.from(value, 'utf8'), serverId: parsed.serverId };
 }
 
 /**
@@ -92,7 +99,9 @@ export function signedRequestLine(secret: Buffer, serverId: string, token: strin
 }
 
 interface SignArgs {
-  token: string;
+  token?: string;
+  signer?: string;
+  sshKey?: string;
   secretFile?: string;
   secretEnv?: string;
   serverId: string;
@@ -106,7 +115,7 @@ function parseSignArgs(args: readonly string[]): SignArgs | { error: string } | 
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string; // INVARIANT: i < args.length.
     if (arg === '--help' || arg === '-h') return { help: true };
-    const match = /^--(token|secret-file|secret-env|server-id|stdin)(?:=(.*))?$/s.exec(arg);
+    const match = /^--(token|secret-file|secret-env|signer|ssh-key|server-id|stdin)(?:=(.*))?$/s.exec(arg);
     if (match === null) {
       if (arg.startsWith('--')) return { error: `unknown option ${JSON.stringify(arg.slice(0, 64))}` };
       positional.push(arg);
@@ -118,14 +127,22 @@ function parseSignArgs(args: readonly string[]): SignArgs | { error: string } | 
     if (name in values) return { error: `--${name} is given twice` };
     values[name] = value;
   }
-  const token = values.token;
-  if (token === undefined || !isIdentifier(token)) return { error: '--token NAME is required (a token name)' };
-  if ((values['secret-file'] === undefined) === (values['secret-env'] === undefined)) {
-    return { error: 'give exactly one of --secret-file and --secret-env' };
+  const { token, signer } = values;
+  if ((token === undefined) === (signer === undefined)) return { error: 'give exactly one of --token NAME and --signer NAME' };
+  const name = token ?? signer ?? '';
+  if (!isIdentifier(name)) return { error: `${token !== undefined ? '--token' : '--signer'} needs a name (lowercase letters, digits, - and _)` };
+  const secretGiven = (values['secret-file'] !== undefined ? 1 : 0) + (values['secret-env'] !== undefined ? 1 : 0);
+  if (token !== undefined && (secretGiven !== 1 || values['ssh-key'] !== undefined)) {
+    return { error: 'with --token, give exactly one of --secret-file and --secret-env' };
+  }
+  if (signer !== undefined && (values['ssh-key'] === undefined || secretGiven !== 0)) {
+    return { error: 'with --signer, give --ssh-key PATH (and no secret option)' };
   }
   if (positional.length !== 1) return { error: 'give the request as one argument' };
   return {
-    token,
+    ...(token !== undefined ? { token } : {}),
+    ...(signer !== undefined ? { signer } : {}),
+    ...(values['ssh-key'] !== undefined ? { sshKey: values['ssh-key'] } : {}),
     ...(values['secret-file'] !== undefined ? { secretFile: values['secret-file'] } : {}),
     ...(values['secret-env'] !== undefined ? { secretEnv: values['secret-env'] } : {}),
     serverId: values['server-id'] ?? '',

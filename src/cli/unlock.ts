@@ -65,11 +65,9 @@ function targetOf(config: Config, what: 'token' | 'signer' | 'address', value: s
   return { target: { kind: 'credential', credential: what, name: value }, label: `${what} ${value}` };
 }
 
-/** Configured names of a kind. Signers (docs/config.md "[tokens.NAME]") are read when the config has them. */
+/** Configured names of a kind: `[tokens.NAME]` or `[signers.NAME]` (docs/config.md). */
 function configuredNames(config: Config, kind: CredentialKind): ReadonlyMap<string, unknown> {
-  if (kind === 'token') return config.tokens;
-  const signers = (config as { readonly signers?: ReadonlyMap<string, unknown> }).signers;
-  return signers ?? new Map();
+  return kind === 'token' ? config.tokens : config.signers;
 }
 
 function parseUnlockArgs(args: readonly string[]): Parsed | { error: string } {

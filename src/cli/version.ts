@@ -13,6 +13,7 @@ Operator and client commands:
   portcullis check [--config PATH] [--json] [--compile] [--account NAME] [--sshd-config FILE]
   portcullis check --keys FILE [--config PATH] [--json] [--account NAME]
   portcullis sign --token NAME (--secret-file PATH | --secret-env VAR) [--server-id ID] [--stdin FILE] REQUEST
+  portcullis sign --signer NAME --ssh-key PATH [--server-id ID] [--stdin FILE] REQUEST
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
   portcullis verify-audit [--audit-log PATH | --config PATH] [--segment] [--seals PATH [--key file:PATH]] [--json]
   portcullis audit seal --audit-log PATH --key file:PATH --seals PATH

@@ -7,7 +7,8 @@ import { isInlineSecret, resolveSecret } from './_secrets.js';
 import { unreadableHint } from './_access-hint.js';
 import { BUILTIN_PLACEHOLDERS, parseTemplate, placeholdersOf } from './_template.js';
 import { checkExample } from './_examples.js';
-import type { ActionConfig, ArgSpec, Config, ConfigProblem, DomainConfig, Template, TokenConfig } from './types.js';
+import { keyFingerprint, parsePublicKeyLine } from '../auth/ssh-key.js';
+import type { ActionConfig, ArgSpec, Config, ConfigProblem, DomainConfig, SignerConfig, Template, TokenConfig } from './types.js';
 
 const RESERVED_ENV_PREFIX = 'PORTCULLIS_';
 const INTERPRETERS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'python', 'python3', 'node', 'perl', 'ruby', 'awk', 'gawk', 'find', 'env', 'xargs']);
@@ -70,6 +71,8 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     tokens.set(name, { name, secretSpec: token.secret, level: token.level, tags: token.tags, description: token.description });
   }
 
+  const signers = compileSigners(raw, tokens, problems);
+
   const domains = new Map<string, DomainConfig>();
   for (const [domainName, domain] of Object.entries(raw.domains)) {
     if ((BUILTIN_NAMES as readonly string[]).includes(domainName)) {
@@ -85,8 +88,45 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
     domains.set(domainName, { name: domainName, description: domain.description, actions });
   }
 
-  const config = problems.errors.length === 0 ? { path, server, tokens, domains } : null;
+  const config = problems.errors.length === 0 ? { path, server, tokens, signers, domains } : null;
   return { ...problems, config };
+}
+
+/** `[signers.NAME]`: one checked key line each, and never the name of a token (docs/config.md). */
+function compileSigners(raw: RawConfig, tokens: ReadonlyMap<string, TokenConfig>, problems: Problems): Map<string, SignerConfig> {
+  const signers = new Map<string, SignerConfig>();
+  for (const [name, signer] of Object.entries(raw.signers)) {
+    const at = `signers.${name}`;
+    // Lockout, unlock and the audit name a credential by its name alone: one name, one credential.
+    if (tokens.has(name) || Object.hasOwn(raw.tokens, name)) {
+      problems.errors.push({ path: at, message: `has the name of a token ([tokens.${name}]); give the signer another name` });
+      continue;
+    }
+    const key = parsePublicKeyLine(signer.public_key);
+    if ('error' in key) {
+      problems.errors.push({ path: `${at}.public_key`, message: key.error });
+      continue;
+    }
+    if (key.type === 'ssh-rsa' && (key.key.asymmetricKeyDetails?.modulusLength ?? 0) > 4096) {
+      problems.errors.push({ path: `${at}.public_key`, message: 'is an RSA key of more than 4096 bits: its signatures do not fit in +sig (2048 characters)' });
+      continue;
+    }
+    if (signer.require_user_verification && key.application === null) {
+      problems.errors.push({ path: `${at}.require_user_verification`, message: `applies to security keys (sk-…) only; ${key.type} has no user verification` });
+      continue;
+    }
+    signers.set(name, {
+      name,
+      keyType: key.type,
+      publicKey: key.blob.toString('base64'),
+      fingerprint: keyFingerprint(key.blob),
+      level: signer.level,
+      tags: signer.tags,
+      description: signer.description,
+      requireUserVerification: signer.require_user_verification,
+    });
+  }
+  return signers;
 }
 
 function compileAction(

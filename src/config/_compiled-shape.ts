@@ -1,6 +1,7 @@
 import { BUILTIN_NAMES, IDENTIFIER } from '../request/index.js';
 import { checkArgValue } from './arg-values.js';
 import { BUILTIN_PLACEHOLDERS } from './_template.js';
+import { keyFingerprint, SSH_KEY_TYPES } from '../auth/ssh-key.js';
 import type { ArgSpec } from './types.js';
 
 /**
@@ -15,6 +16,7 @@ import type { ArgSpec } from './types.js';
 const LEVELS: ReadonlySet<unknown> = new Set(['read', 'ops', 'admin']);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEX64 = /^[0-9a-f]{64}$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 class Defect extends Error {}
 
@@ -91,10 +93,10 @@ function run(check: () => void): string | null {
   }
 }
 
-/** The header line: the server settings, the tokens and the domain names, in line order. */
+/** The header line: the server settings, the tokens, the signers and the domain names, in line order. */
 export function headerDefect(header: unknown): string | null {
   return run(() => {
-    const h = record(header, 'header', ['format', 'source_sha256', 'inline_secrets', 'path', 'server', 'tokens', 'domains']);
+    const h = record(header, 'header', ['format', 'source_sha256', 'inline_secrets', 'path', 'server', 'tokens', 'signers', 'domains']);
     text(h.format, 'header.format');
     if (typeof h.source_sha256 !== 'string' || !HEX64.test(h.source_sha256)) fail('header.source_sha256', 'is not a SHA-256');
     flag(h.inline_secrets, 'header.inline_secrets');
@@ -110,10 +112,30 @@ export function headerDefect(header: unknown): string | null {
       return name(t.name, `${at}.name`);
     });
     unique(tokens, 'tokens');
+    const signers = list(h.signers, 'signers').map((signer, k) => signerDefect(signer, `signers[${k}]`));
+    unique(signers, 'signers');
+    for (const signer of signers) if (tokens.includes(signer)) fail(`signers.${signer}`, 'has the name of a token');
     const domains = names(h.domains, 'domains');
     unique(domains, 'domains');
     for (const domain of domains) if ((BUILTIN_NAMES as readonly string[]).includes(domain)) fail(`domains.${domain}`, 'is a built-in name');
   });
+}
+
+/**
+ * A signer: a key of an allowed type, its fingerprint the hash of that key. The key itself
+ * is parsed when a proof names the signer, so a blob that is no key only refuses proofs.
+ */
+function signerDefect(signer: unknown, at: string): string {
+  const s = record(signer, at, ['name', 'keyType', 'publicKey', 'fingerprint', 'level', 'tags', 'description', 'requireUserVerification']);
+  if (!(SSH_KEY_TYPES as readonly unknown[]).includes(s.keyType)) fail(`${at}.keyType`, 'is not a signer key type');
+  const key = text(s.publicKey, `${at}.publicKey`);
+  if (!BASE64.test(key)) fail(`${at}.publicKey`, 'is not base64');
+  if (s.fingerprint !== keyFingerprint(Buffer.from(key, 'base64'))) fail(`${at}.fingerprint`, 'is not the fingerprint of the key');
+  level(s.level, `${at}.level`);
+  names(s.tags, `${at}.tags`);
+  text(s.description, `${at}.description`);
+  flag(s.requireUserVerification, `${at}.requireUserVerification`);
+  return name(s.name, `${at}.name`);
 }
 
 function serverDefect(server: unknown): void {

@@ -56,6 +56,15 @@ const tokenSchema = z.strictObject({
   description: z.string().default(''),
 });
 
+const signerSchema = z.strictObject({
+  // The key line is checked in _compile.ts, where the key itself is parsed.
+  public_key: z.string(),
+  level,
+  tags: tags.default([]),
+  description: z.string().default(''),
+  require_user_verification: z.boolean().default(false),
+});
+
 const argCommon = {
   description: z.string().default(''),
   required: z.boolean().optional(),
@@ -119,6 +128,7 @@ const domainSchema = z.strictObject({
 export const configSchema = z.strictObject({
   server: serverSchema,
   tokens: z.record(identifier, tokenSchema).default({}),
+  signers: z.record(identifier, signerSchema).default({}),
   domains: z.record(identifier, domainSchema).default({}),
 });
 

@@ -17,7 +17,7 @@ import type { ActionConfig, ArgSpec, Config, DomainConfig, LoadResult, Template 
  * SHA-256 of the exact source bytes it came from. Serving from it skips TOML and zod; it is
  * trusted only under the config's own checks, and only while no wider than the config.
  *
- * Line 1 is the header (format, hash, server, tokens, domain names); line 2 + k is domain k.
+ * Line 1 is the header (format, hash, server, tokens, signers, domain names); line 2 + k is domain k.
  * A call parses the header and the one domain its request names, nothing else (ADR 0012).
  * JSON.stringify never writes a raw newline, so a line is always one whole JSON text.
  */
@@ -33,6 +33,7 @@ interface Header {
   path: string;
   server: Omit<Config['server'], 'env'> & { env: Array<[string, string]> };
   tokens: Array<Config['tokens'] extends ReadonlyMap<string, infer T> ? T : never>;
+  signers: Array<Config['signers'] extends ReadonlyMap<string, infer T> ? T : never>;
   /** In the order of the lines that follow. */
   domains: string[];
 }
@@ -66,6 +67,7 @@ export function writeCompiledConfig(config: Config, source: CompileSource): stri
     path: config.path,
     server: { ...config.server, env: [...config.server.env] },
     tokens: [...config.tokens.values()],
+    signers: [...config.signers.values()],
     domains: domains.map((domain) => domain.name),
   };
   const lines = [header, ...domains.map(serializeDomain)].map(jsonLine);
@@ -227,6 +229,7 @@ function deserialize(header: Header, lines: Array<[number, number]>, bytes: Buff
     path,
     server: { ...header.server, env: new Map(header.server.env) },
     tokens: new Map(header.tokens.map((token) => [token.name, token])),
+    signers: new Map(header.signers.map((signer) => [signer.name, signer])),
     domains: new LazyMap(header.domains.map((name, k) => [name, () => domain(name, lines[k] as [number, number])])),
     compiledFormIgnored,
   };

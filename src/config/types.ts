@@ -79,6 +79,22 @@ export interface TokenConfig {
   readonly description: string;
 }
 
+/** `[signers.NAME]` (docs/config.md): a public key whose SSH signatures raise a request. */
+export interface SignerConfig {
+  readonly name: string;
+  /** The key's type, as its line names it (`ssh-ed25519`, `sk-ssh-ed25519@openssh.com`, …). */
+  readonly keyType: string;
+  /** The key blob in base64: what the signature must embed, byte for byte. */
+  readonly publicKey: string;
+  /** `SHA256:…`, as `ssh-keygen -lf` prints it; the audit's `signer_key`. */
+  readonly fingerprint: string;
+  readonly level: Level;
+  readonly tags: readonly string[];
+  readonly description: string;
+  /** Security keys: the signature must also assert user verification (PIN or biometric). */
+  readonly requireUserVerification: boolean;
+}
+
 export interface ServerConfig {
   readonly id: string;
   readonly auditLog: string;
@@ -120,6 +136,7 @@ export interface Config {
   readonly path: string;
   readonly server: ServerConfig;
   readonly tokens: ReadonlyMap<string, TokenConfig>;
+  readonly signers: ReadonlyMap<string, SignerConfig>;
   readonly domains: ReadonlyMap<string, DomainConfig>;
   /** Why the compiled form, or a line of it, was not served (ADR 0019); absent or empty: nothing to say. */
   readonly compiledFormIgnored?: readonly string[];

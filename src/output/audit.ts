@@ -13,10 +13,15 @@ export interface AuditSubject {
   identity: string;
   key_level: Level;
   token: string | null;
+  /** A signature proof's signer (docs/protocol.md §5.2) and its key's `SHA256:` fingerprint (null when not configured). */
+  signer?: string;
+  signer_key?: string | null;
   level: Level;
   tags: readonly string[];
   client: string | null;
   key: string | null;
+  /** Only in certificate mode: the key id of the user certificate that authenticated. */
+  key_id?: string;
   request: string;
   domain: string | null;
   action: string | null;

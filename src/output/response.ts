@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { ErrorCode, Failure, Level } from '../errors.js';
+import type { CodeFields, ErrorCode, Failure } from '../errors.js';
 import { jsonLine } from './json-line.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
@@ -10,17 +10,7 @@ interface Envelope {
 }
 
 /** `error` of a refusal: the code and what a client can act on; `detail` only under --diagnostic. */
-export interface WireError {
-  code: ErrorCode;
-  message: string;
-  hint?: string;
-  column?: number;
-  argument?: string;
-  required_level?: Level;
-  reason?: string;
-  retry_after?: number;
-  detail?: string;
-}
+export type WireError = { [C in ErrorCode]: { code: C; message: string; hint?: string; detail?: string } & CodeFields[C] }[ErrorCode];
 
 /** A request that did not run. */
 export interface RefusalResponse extends Envelope {
@@ -63,14 +53,8 @@ export type SessionResponse = Response & { id: string | null };
 
 /** A request that did not run. Server-side detail reaches the client only under --diagnostic. */
 export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): RefusalResponse {
-  const error: WireError = { code: failure.code, message: failure.message };
-  if (failure.hint !== undefined) error.hint = failure.hint;
-  if (failure.column !== undefined) error.column = failure.column;
-  if (failure.argument !== undefined) error.argument = failure.argument;
-  if (failure.required_level !== undefined) error.required_level = failure.required_level;
-  if (failure.reason !== undefined) error.reason = failure.reason;
-  if (failure.retry_after !== undefined) error.retry_after = failure.retry_after;
-  if (diagnostic && failure.detail !== undefined && !auditOnlyDetail(failure)) error.detail = failure.detail;
+  const { lockedOut: _internal, detail, ...fields } = failure;
+  const error: WireError = diagnostic && detail !== undefined && !auditOnlyDetail(failure) ? { ...fields, detail } : fields;
   return { v: 1, request_id: requestId, ok: false, ...(where.domain ? { domain: where.domain } : {}), ...(where.action ? { action: where.action } : {}), error };
 }
 

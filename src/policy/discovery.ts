@@ -140,6 +140,6 @@ export const HELP_OVERVIEW = {
 } as const;
 
 /** `whoami` (docs/protocol.md §7.2): who this request runs as, after any proof. */
-export function describeCaller(who: { readonly identity: string; readonly token: string | null; readonly client: string | null }, caller: Caller): Record<string, unknown> {
-  return { identity: who.identity, level: caller.level, tags: caller.tags, token: who.token, client: who.client };
+export function describeCaller(who: { readonly identity: string; readonly token: string | null; readonly signer?: string; readonly client: string | null }, caller: Caller): Record<string, unknown> {
+  return { identity: who.identity, level: caller.level, tags: caller.tags, token: who.token, signer: who.signer ?? null, client: who.client };
 }

@@ -31,9 +31,10 @@ export function teachGrammar(failure: Failure, request: string, config: Config, 
   const start = all.findIndex((w) => !w.text.startsWith('+'));
   if (start < 0) return failure;
   const words = all.slice(start);
-  const bad = failure.column === undefined ? null : characterAt(request, failure.column);
+  const column = failure.code === 'bad_request' ? failure.column : undefined;
+  const bad = column === undefined ? null : characterAt(request, column);
   const chaining = bad !== null && CHAINING.has(bad);
-  const hint = lexed.ok || chaining || isQuotingProblem(bad) ? hintFor(words, lexed.ok, bad, failure.column ?? 0, config, caller) : null;
+  const hint = lexed.ok || chaining || isQuotingProblem(bad) ? hintFor(words, lexed.ok, bad, column ?? 0, config, caller) : null;
   return hint === null ? failure : { ...failure, hint };
 }
 

@@ -1,14 +1,20 @@
+import { SECRET_FIELD_NAMES, SECRET_VALUE_SHAPES } from '../auth/proof-fields.js';
 import type { ParsedRequest } from './parse.js';
+
+// {0,} rather than *: the bundle carries this code inside a block comment (ADR 0012).
+const SECRET_FIELDS = new RegExp(`\\+(${SECRET_FIELD_NAMES.join('|')})=[^ \\t]{0,}`, 'gi');
 
 /**
  * The raw request as the audit log may hold it after a grammar error: the value of every
- * `+proof=` word replaced by `***` (docs/protocol.md §8). The text failed to parse, so words cannot
- * be trusted: quoting can hide the field name (`'+proof'=…`). So every run of 64 hex
- * digits, the only shape a valid proof has, is masked as well.
+ * secret field (`+proof=`, `+sig=`) replaced by `***` (docs/protocol.md §8). The text failed to
+ * parse, so words cannot be trusted: quoting can hide the field name (`'+proof'=…`). So
+ * every value of the shape a valid proof has is masked as well (the proof schemes
+ * name fields and shapes, src/auth/proof-fields.ts).
  */
 export function maskProofInRawRequest(raw: string): string {
-  // {0,} rather than *: the bundle carries this code inside a block comment (ADR 0012).
-  return raw.replace(/\+proof=[^ \t]{0,}/gi, '+proof=***').replace(/[0-9a-f]{64}/gi, '***');
+  let masked = raw.replace(SECRET_FIELDS, (_, name: string) => `+${name.toLowerCase()}=***`);
+  for (const shape of SECRET_VALUE_SHAPES) masked = masked.replace(shape, '***');
+  return masked;
 }
 
 /**

@@ -143,6 +143,12 @@ describe('parseRequest: proof fields', () => {
   it('refuses proof fields with no command', () => reject('+token=a', undefined));
   it('accepts proof fields before a built-in', () => assert.equal(accept('+token=a whoami').builtin?.name, 'whoami'));
   it('a __proto__ field name is unknown, not an object key', () => reject('+__proto__=x app run', 1));
+  it('accepts the signature fields, a base64 +sig with + / and = padding needing no quotes', () => {
+    const sig = 'U1NIU0lHAAAAAQ+/x/y+z==';
+    const parsed = accept(`+signer=release +ts=1700000000 +nonce=00112233445566778899aabbccddeeff +sig=${sig} app run`);
+    assert.deepEqual({ ...parsed.proofFields }, { signer: 'release', ts: '1700000000', nonce: '00112233445566778899aabbccddeeff', sig });
+  });
+  it('refuses a repeated +sig', () => reject('+sig=a +sig=b app run', 8));
 });
 
 describe('parseRequest: built-ins', () => {
@@ -195,5 +201,11 @@ describe('parseRequest: properties', () => {
 describe('maskProofInRawRequest', () => {
   it('masks every +proof= value, quoted or not, case-insensitively', () => {
     assert.equal(maskProofInRawRequest("+proof=abc +PROOF='d e' app ;"), "+proof=*** +proof=*** e' app ;");
+  });
+  it('masks every +sig= value, and a long base64 run whose field name quoting hid', () => {
+    const sig = `U1NIU0lH${'Ab+/'.repeat(20)}==`;
+    assert.equal(maskProofInRawRequest(`+sig=${sig} app ;`), '+sig=*** app ;');
+    assert.equal(maskProofInRawRequest(`'+sig'=${sig} app ;`), "'+sig'=*** app ;");
+    assert.equal(maskProofInRawRequest('app echo msg=short/base64+text ;'), 'app echo msg=short/base64+text ;');
   });
 });

@@ -1,10 +1,11 @@
 import { fail, ok, type Failure, type Result } from '../errors.js';
+import { PROOF_FIELD_NAMES, type ProofFields } from '../auth/proof-fields.js';
 import { lexWords, type Word } from './_lexer.js';
 
+export type { ProofFieldName, ProofFields } from '../auth/proof-fields.js';
+
 const MAX_ARGUMENTS = 32;
-const PROOF_FIELD_NAMES = ['token', 'ts', 'nonce', 'proof'] as const;
-export type ProofFieldName = (typeof PROOF_FIELD_NAMES)[number];
-export type ProofFields = Partial<Record<ProofFieldName, string>>;
+const FIELDS_HINT = `proof fields are ${[...PROOF_FIELD_NAMES, 'stdin_sha256'].map((name) => `+${name}=`).join(' ')}`;
 /** A proof field that binds the caller's stdin (docs/protocol.md §7.3); it needs no credential. */
 const STDIN_SHA256_FIELD = 'stdin_sha256';
 
@@ -141,7 +142,7 @@ function readProofFields(words: readonly Word[]): Result<{ fields: ProofFields |
     if (eq < 0 || !(PROOF_FIELD_NAMES as readonly string[]).includes(name)) {
       return fail('bad_request', `unknown proof field at column ${word.column}`, {
         column: word.column,
-        hint: 'proof fields are +token= +ts= +nonce= +proof= +stdin_sha256=',
+        hint: FIELDS_HINT,
       });
     }
     fields ??= Object.create(null) as Record<string, string>;

@@ -8,7 +8,7 @@ import { runSessionLoop, type SessionHandler, type SessionLimits } from './loop.
 const LIMITS: SessionLimits = { maxRequests: 100, idleTimeoutMs: 5000, maxSeconds: 3600, maxLineBytes: 1024 };
 
 /** Records what the loop asked for; `lockOutOn` names a request text that locks the caller out. */
-function recorder(lockOutOn = '') {
+function recorder(lockOutOn = '', stallAfter = Infinity) {
   const seen: string[] = [];
   const handler: SessionHandler = {
     request: async (line, seq) => {
@@ -16,14 +16,14 @@ function recorder(lockOutOn = '') {
       return { lockedOut: line.request === lockOutOn };
     },
     protocolError: async (id) => void seen.push(`fault:${id}`),
-    drained: async () => ({ clientGone: false }),
+    drained: async () => ({ clientGone: false, stalled: seen.length >= stallAfter }),
   };
   return { seen, handler };
 }
 
-async function session(input: string, options: { limits?: Partial<SessionLimits>; lockOutOn?: string; end?: boolean } = {}) {
+async function session(input: string, options: { limits?: Partial<SessionLimits>; lockOutOn?: string; end?: boolean; stallAfter?: number } = {}) {
   const stream = new PassThrough();
-  const { seen, handler } = recorder(options.lockOutOn);
+  const { seen, handler } = recorder(options.lockOutOn, options.stallAfter);
   if (options.end === false) stream.write(input);
   else stream.end(input);
   const end = await runSessionLoop(new LineReader(stream, 1024), { ...LIMITS, ...options.limits }, handler, new ProcessAbort(), Date.now);
@@ -52,6 +52,11 @@ describe('runSessionLoop: end reasons and protocol errors (docs/protocol.md §12
   it('ends right after the answer that locked the caller out', async () => {
     const r = await session(line('a') + line('bad') + line('c'), { lockOutOn: 'bad' });
     assert.deepEqual([r.reason, r.seen], ['locked_out', ['1:a', '2:bad']]);
+  });
+
+  it('ends with idle_timeout when the client left an answer untaken, without reading another line', async () => {
+    const r = await session(line('a') + line('b') + line('c'), { stallAfter: 1 });
+    assert.deepEqual([r.reason, r.requests, r.seen], ['idle_timeout', 1, ['1:a']]);
   });
 
   it('ends with idle_timeout when the client sends nothing, and with max_seconds when the session is over', async () => {

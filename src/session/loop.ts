@@ -18,8 +18,11 @@ export interface SessionHandler {
   request(line: SessionRequest, seq: number): Promise<{ lockedOut: boolean }>;
   /** Answers (and audits) a line that is no request at all. */
   protocolError(id: string | null, message: string): Promise<void>;
-  /** Settles once the answers written so far have reached the client, or it is gone. */
-  drained(): Promise<{ clientGone: boolean }>;
+  /**
+   * Settles once the answers written so far have reached the client, or it is gone, or it
+   * left one untaken for idle_timeout (`stalled`).
+   */
+  drained(): Promise<{ clientGone: boolean; stalled: boolean }>;
 }
 
 /** Three faults of the line itself in a row end a session (docs/protocol.md §12). */
@@ -41,7 +44,9 @@ export async function runSessionLoop(
   let requests = 0;
   let faults = 0;
   for (;;) {
-    if ((await handler.drained()).clientGone || abort.aborted) return { reason: 'aborted', requests };
+    const drained = await handler.drained();
+    if (drained.clientGone || abort.aborted) return { reason: 'aborted', requests };
+    if (drained.stalled) return { reason: deadline - now() <= 0 ? 'max_seconds' : 'idle_timeout', requests };
     if (requests >= limits.maxRequests) return { reason: 'max_requests', requests };
     const left = deadline - now();
     if (left <= 0) return { reason: 'max_seconds', requests };

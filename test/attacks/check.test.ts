@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { BUNDLE, SSHD } from '../../testkit/sshd.js';
+import { reachableBundle } from '../../testkit/reachable-bundle.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../../testkit/tmp.js';
 import { readSshdWarnings } from '../../src/cli/_sshd-warnings.js';
 import { writableDirectories } from '../../src/cli/_writable-dirs.js';
@@ -90,6 +91,25 @@ Match User ${served}
     assert.equal(unread.report.sshd.read, false);
     // A name that would smuggle another connection field into sshd -C is a usage error.
     assert.equal(spawnSync(BUNDLE, ['check', '--config', config, '--account', `${served},user=root`]).status, 2);
+  });
+
+  it('CFG-060 the account itself runs check (install guide section 9): sshd -T is read with a throwaway host key, so forced_line = true still verifies sshd', needsSshd, () => {
+    const dir = makeTempDir();
+    chmodSync(dir, 0o755);
+    const sshdConfig = writeSshdConfig(dir, `Match User nobody\n  AcceptEnv LANG SSH_ORIG*\n`);
+    chmodSync(sshdConfig, 0o644);
+    const config = writeConfig(dir, 'id = "h1"\nforced_line = true', '');
+    chmodSync(config, 0o644);
+    const bundle = reachableBundle(dir);
+    // The host key stays root's 0600: as the account, sshd -T alone says "no hostkeys available".
+    assert.match(spawnSync('runuser', ['-u', 'nobody', '--', SSHD, '-T', '-f', sshdConfig], { encoding: 'utf8' }).stderr, /no hostkeys available/);
+    const result = spawnSync('runuser', ['-u', 'nobody', '--', '/usr/bin/env', 'PATH=/usr/local/bin:/usr/bin:/bin', bundle, 'check', '--config', config, '--json', '--sshd-config', sshdConfig], { encoding: 'utf8' });
+    assert.ok(result.stdout.startsWith('{'), `check printed no report: ${result.stderr}`);
+    const report = JSON.parse(result.stdout) as CheckReport & { errors?: Warning[] };
+    assert.equal(report.sshd.read, true, JSON.stringify(report.sshd));
+    const errorCodes = (report.errors ?? []).map((e) => e.code ?? '');
+    assert.ok(errorCodes.includes('sshd_accept_env'), `the Match block for the account was read: ${errorCodes.join(', ')}`);
+    assert.ok(!errorCodes.includes('sshd_not_read'));
   });
 
   it('CFG-052 with forced_line = true, check fails when sshd lets the account\'s clients set SSH_ORIGINAL_COMMAND', needsSshd, () => {

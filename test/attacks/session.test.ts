@@ -430,6 +430,20 @@ describe('attack catalog: SES (session mode through the bundle)', () => {
     assert.deepEqual([end.v, end.ok, end.event, end.reason, end.requests, status], [1, true, 'end', 'eof', 5, 0]);
   });
 
+  it('SES-032 a client that stops taking answers cannot hold the session open: it ends by itself at idle_timeout, recorded, exit 0', async () => {
+    const stuck = makeSessionHost('enabled = true\nidle_timeout = 3');
+    const client = await open(stuck.config, { read: false });
+    for (let i = 0; i < 200; i++) client.send({ id: `i${i}`, request: 't big' });
+    const status = await Promise.race([client.exited, sleep(60000).then(() => 'hung')]);
+    if (status === 'hung') client.child.kill('SIGKILL');
+    assert.equal(status, 0, 'the session outlived idle_timeout while its client took no answer');
+    const records = stuck.audit();
+    const end = records.find((r) => r.event === 'session_end');
+    assert.equal(end?.reason, 'idle_timeout');
+    assert.ok(end.requests < 200, `all ${end.requests} requests ran without a reader`);
+    assert.equal(records.filter((r) => r.event === 'outcome').length, end.requests, 'every request that ran has its outcome');
+  });
+
   it('SES-031 SIGTERM still ends a session whose client stopped reading, at once, with its session_end record', async () => {
     const stuck = makeSessionHost();
     const client = await open(stuck.config, { read: false });
