@@ -10,9 +10,9 @@ import { readHead, readTailLink } from '../output/audit-head.js';
  * lock tool that runs; a warning when the head and the log's tail disagree, since the next
  * record will then be a chain_reset.
  */
-export function chainFindings(config: Config): { errors: ConfigProblem[]; warnings: ConfigProblem[] } {
+export function chainFindings(config: Config): { errors: ConfigProblem[]; warnings: ConfigProblem[]; status: string | null } {
   const chain = config.server.auditChain;
-  if (!chain.enabled) return { errors: [], warnings: [] };
+  if (!chain.enabled) return { errors: [], warnings: [], status: null };
   const errors: ConfigProblem[] = [];
   // With tokens the state_dir is checked already, under its own key.
   if (config.tokens.size === 0) {
@@ -21,8 +21,11 @@ export function chainFindings(config: Config): { errors: ConfigProblem[]; warnin
   if (!isExecutableFile(chain.lockTool)) {
     errors.push({ path: 'server.audit_chain.lock_tool', message: `${chain.lockTool} does not exist or is not an executable file (flock(1), from util-linux)` });
   }
-  const disagreement = headDisagreement(config.server.auditLog, join(config.server.stateDir, 'audit.head'));
-  return { errors, warnings: disagreement === null ? [] : [{ path: 'server.audit_chain', message: disagreement }] };
+  const headPath = join(config.server.stateDir, 'audit.head');
+  const disagreement = headDisagreement(config.server.auditLog, headPath);
+  const head = readHead(headPath);
+  const status = `on, ${head === null ? 'no record chained yet' : head === 'invalid' ? 'head unreadable' : `head at seq ${head.seq}`}, lock by ${chain.lockTool}`;
+  return { errors, warnings: disagreement === null ? [] : [{ path: 'server.audit_chain', message: disagreement }], status };
 }
 
 function headDisagreement(logPath: string, headPath: string): string | null {

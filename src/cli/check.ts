@@ -62,7 +62,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   errors.push(...(audit?.problems ?? []).map((message) => ({ path: 'server.audit_log', message })));
   warnings.push(...(audit?.warnings ?? []).map((message) => ({ path: 'server.audit_log', message })));
   if (loaded.ok) warnings.push(...configWarnings(loaded.config));
-  const chain = loaded.ok ? chainFindings(loaded.config) : { errors: [], warnings: [] };
+  const chain = loaded.ok ? chainFindings(loaded.config) : { errors: [], warnings: [], status: null };
   errors.push(...chain.errors);
   warnings.push(...chain.warnings);
   const summary = loaded.ok ? summarize(loaded.config) : null;
@@ -86,6 +86,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       // The fingerprint as `ssh-keygen -lf` prints it, so the operator can compare with the key holder's.
       for (const signer of summary.signers) io.out(`    ${signer.name}: ${signer.fingerprint} ${signer.type} (level ${signer.level})\n`);
       if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
+      if (chain.status !== null) io.out(`  audit chain: ${chain.status}\n`);
     }
     if (compiled.written !== null) io.out(`  compiled form: written to ${compiled.written}\n`);
     io.out(`  sshd: settings for account ${sshdSource.account}${parsed.sshdConfig !== undefined ? ` from ${parsed.sshdConfig}` : ''}${'text' in sshd ? '' : ' not read'}\n`);
