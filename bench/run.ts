@@ -13,6 +13,7 @@ import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
+import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
 import { chainCost } from './audit-chain.js';
 import { signatureVerifyRows } from './signatures.js';
@@ -22,6 +23,8 @@ const RUNS = Number(process.env.BENCH_RUNS) || 40;
 /** Requests in the one long session whose RSS growth is measured. */
 const SESSION_REQUESTS = Number(process.env.BENCH_SESSION_REQUESTS) || 10_000;
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+/** 1 GiB downloads per side in the raw rows. */
+const RAW_ROUNDS = Number(process.env.BENCH_RAW_ROUNDS) || 3;
 
 interface Sample {
   ms: number;
@@ -120,6 +123,9 @@ async function main(): Promise<void> {
     });
     rows.push(...sessions.rows);
     verdicts.push(...sessions.verdicts);
+    const raw = await rawDownloads(dir, RAW_ROUNDS);
+    rows.push(...raw.rows);
+    verdicts.push(...raw.verdicts);
 
     console.log(`Portcullis benchmarks (${RUNS} alternating runs each, medians; node ${process.version})\n`);
     console.log(formatTable(rows));

@@ -185,7 +185,9 @@ export function domainDefect(domain: unknown, domainName: string): string | null
 }
 
 function actionDefect(action: unknown, domain: string, at: string): string {
-  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args', 'effects', 'idempotent', 'examples']);
+  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args', 'effects', 'idempotent', 'examples', 'output', 'rawMaxBytes']);
+  if (a.output !== 'json' && a.output !== 'raw') fail(`${at}.output`, 'is not an output mode');
+  integer(a.rawMaxBytes, `${at}.rawMaxBytes`, 1);
   if (a.effects !== null && a.effects !== 'read' && a.effects !== 'write' && a.effects !== 'destructive') fail(`${at}.effects`, 'is not an effect');
   flag(a.idempotent, `${at}.idempotent`);
   list(a.examples, `${at}.examples`).forEach((example, k) => text(example, `${at}.examples[${k}]`));

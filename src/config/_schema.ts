@@ -118,6 +118,8 @@ const actionSchema = z.strictObject({
   effects: z.enum(['read', 'write', 'destructive']).optional(),
   idempotent: z.boolean().default(false),
   examples: z.array(z.string()).default([]),
+  output: z.enum(['json', 'raw']).default('json'),
+  raw_max_bytes: boundedInt(1, 1099511627776).optional(),
 });
 
 const domainSchema = z.strictObject({

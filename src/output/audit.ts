@@ -41,7 +41,7 @@ export interface DecisionFields {
 }
 
 export interface OutcomeFields {
-  error: 'timeout' | 'exec_failed' | 'aborted' | null;
+  error: 'timeout' | 'exec_failed' | 'aborted' | 'output_too_large' | null;
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
