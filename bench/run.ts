@@ -15,6 +15,7 @@ import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
 import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
+import { chainCost } from './audit-chain.js';
 import { signatureVerifyRows } from './signatures.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
@@ -95,6 +96,14 @@ async function main(): Promise<void> {
     rows.push(row('5-action config, help vs node -e 0 (time)', r3.a.ms, r3.b.ms, 'ms', 'report'));
     const r4 = compare(serve(cold, 'd0 a0'), floorRun, Math.max(10, RUNS / 4));
     rows.push(row('no compiled form (TOML + zod every call) vs Node floor (time)', r4.a.ms, r4.b.ms, 'ms', 'report'));
+
+    // The audit chain (docs/audit.md "Cost"): its own cost, then a whole one-shot request with it on.
+    const chain = chainCost(dir, Math.max(100, RUNS * 5));
+    rows.push(...chain.rows);
+    verdicts.push(...chain.verdicts);
+    const chained = generateConfig(dir, 'chained', 200, true, `state_dir = "${dir}/chained-state"\n[server.audit_chain]\nenabled = true\n`);
+    const r5 = compare(serve(chained, 'd0 a0'), serve(big, 'd0 a0'));
+    rows.push(row('one-shot /bin/true action, audit chain on vs off (time)', r5.a.ms, r5.b.ms, 'ms', 'report'));
 
     rows.push(...instructionCounts(
       [BUNDLE, '--config', big, '--level', 'read'],

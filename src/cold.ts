@@ -7,3 +7,5 @@ export { loadConfig, loadConfigBytes, writeCompiledConfig } from './config/full.
 export { runCheck } from './cli/check.js';
 export { runUnlock } from './cli/unlock.js';
 export { runSign } from './cli/sign.js';
+export { runVerifyAudit } from './cli/verify-audit.js';
+export { runAudit } from './cli/audit-seal.js';

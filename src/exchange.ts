@@ -402,7 +402,8 @@ export class Exchange {
   }
 
   private auditUnavailable(): Answer {
-    return unauditedAnswer(this.io, this.requestId, 'the audit decision record could not be written', this.diagnostic, this.service.configPath);
+    const why = this.service.log.lastError;
+    return unauditedAnswer(this.io, this.requestId, `the audit decision record could not be written${why === null ? '' : `: ${why}`}`, this.diagnostic, this.service.configPath);
   }
 
   /** Anything thrown is a bug: answer service_unavailable, never with a stack trace. */

@@ -33,6 +33,10 @@ async function main(): Promise<number> {
       return loadCold().runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'unlock':
       return loadCold().runUnlock(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'verify-audit':
+      return loadCold().runVerifyAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'audit':
+      return loadCold().runAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {

@@ -71,7 +71,9 @@ export function openService(io: ExchangeIO, requestId: string, options: ServeOpt
     const detail = `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
     return { refusal: unauditedAnswer(io, requestId, detail, options.diagnostic, configPath) };
   }
-  const opened = AuditLog.open(loaded.config.server.auditLog);
+  const { auditLog, auditChain, stateDir } = loaded.config.server;
+  const chain = auditChain.enabled ? { stateDir, lockTool: auditChain.lockTool, lockTimeout: auditChain.lockTimeout } : null;
+  const opened = AuditLog.open(auditLog, chain, io.user);
   if ('error' in opened) return { refusal: unauditedAnswer(io, requestId, opened.error, options.diagnostic, configPath) };
   return { service: { config: loaded.config, log: opened.log, options, configPath, caller: readCallerIdentity(io.env) } };
 }

@@ -36,7 +36,7 @@ function servedLoads(entry: string, request: string): { files: string[]; builtin
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-const COLD_FILES = /node_modules\/(zod|smol-toml)\/|\/src\/cold\.js$|\/src\/cli\/(check|unlock|sign|sign-request)\.js$|\/src\/config\/(load|_schema|full)\.js$/;
+const COLD_FILES = /node_modules\/(zod|smol-toml)\/|\/src\/cold\.js$|\/src\/cli\/(check|unlock|sign|sign-request|verify-audit|audit-seal)\.js$|\/src\/config\/(load|_schema|full)\.js$|\/src\/output\/audit-(verify|seal|lines)\.js$/;
 
 describe('the serve path loads only what serving needs (ADR 0009)', () => {
   it('a request served from a compiled config loads no config parser, no check, no vm or zlib (test build)', () => {

@@ -44,6 +44,11 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
       maxSeconds: raw.server.session.max_seconds,
       maxLineBytes: raw.server.session.max_line_bytes ?? raw.server.max_request_bytes + 1024,
     },
+    auditChain: {
+      enabled: raw.server.audit_chain.enabled,
+      lockTool: raw.server.audit_chain.lock_tool,
+      lockTimeout: raw.server.audit_chain.lock_timeout,
+    },
   };
   checkEnvNames(server.env.keys(), 'server.env', problems);
   for (const [key, value] of server.env) {

@@ -141,7 +141,7 @@ function signerDefect(signer: unknown, at: string): string {
 function serverDefect(server: unknown): void {
   const s = record(server, 'server', [
     'id', 'auditLog', 'stateDir', 'defaultTimeout', 'killGrace', 'maxOutputBytes', 'maxRequestBytes',
-    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session',
+    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session', 'auditChain',
   ]);
   text(s.id, 'server.id');
   absolute(s.auditLog, 'server.auditLog');
@@ -154,6 +154,10 @@ function serverDefect(server: unknown): void {
   flag(session.enabled, 'server.session.enabled');
   for (const key of ['maxRequests', 'idleTimeout', 'maxSeconds']) integer(session[key], `server.session.${key}`, 1);
   integer(session.maxLineBytes, 'server.session.maxLineBytes', 1024);
+  const chain = record(s.auditChain, 'server.auditChain', ['enabled', 'lockTool', 'lockTimeout']);
+  flag(chain.enabled, 'server.auditChain.enabled');
+  absolute(chain.lockTool, 'server.auditChain.lockTool');
+  integer(chain.lockTimeout, 'server.auditChain.lockTimeout', 1);
 }
 
 function envEntries(value: unknown, at: string, checkValue: (value: unknown, at: string) => void): void {

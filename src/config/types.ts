@@ -115,6 +115,16 @@ export interface ServerConfig {
   readonly forcedLine: boolean;
   /** `[server.session]` (docs/protocol.md §12); times in seconds. */
   readonly session: SessionConfig;
+  /** `[server.audit_chain]` (docs/audit.md). */
+  readonly auditChain: AuditChainConfig;
+}
+
+export interface AuditChainConfig {
+  readonly enabled: boolean;
+  /** flock(1), by absolute path. */
+  readonly lockTool: string;
+  /** Seconds a writer waits for the lock before its record fails. */
+  readonly lockTimeout: number;
 }
 
 export interface SessionConfig {
