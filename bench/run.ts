@@ -13,7 +13,9 @@ import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
 import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
+import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
+import { chainCost } from './audit-chain.js';
 import { signatureVerifyRows } from './signatures.js';
 import { throughTheBridge } from './mcp.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
@@ -22,6 +24,8 @@ const RUNS = Number(process.env.BENCH_RUNS) || 40;
 /** Requests in the one long session whose RSS growth is measured. */
 const SESSION_REQUESTS = Number(process.env.BENCH_SESSION_REQUESTS) || 10_000;
 const CLEAN_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin' };
+/** 1 GiB downloads per side in the raw rows. */
+const RAW_ROUNDS = Number(process.env.BENCH_RAW_ROUNDS) || 3;
 
 interface Sample {
   ms: number;
@@ -94,6 +98,14 @@ async function main(): Promise<void> {
     const r4 = compare(serve(cold, 'd0 a0'), floorRun, Math.max(10, RUNS / 4));
     rows.push(row('no compiled form (TOML + zod every call) vs Node floor (time)', r4.a.ms, r4.b.ms, 'ms', 'report'));
 
+    // The audit chain (docs/audit.md "Cost"): its own cost, then a whole one-shot request with it on.
+    const chain = chainCost(dir, Math.max(100, RUNS * 5));
+    rows.push(...chain.rows);
+    verdicts.push(...chain.verdicts);
+    const chained = generateConfig(dir, 'chained', 200, true, `state_dir = "${dir}/chained-state"\n[server.audit_chain]\nenabled = true\n`);
+    const r5 = compare(serve(chained, 'd0 a0'), serve(big, 'd0 a0'));
+    rows.push(row('one-shot /bin/true action, audit chain on vs off (time)', r5.a.ms, r5.b.ms, 'ms', 'report'));
+
     rows.push(...instructionCounts(
       [BUNDLE, '--config', big, '--level', 'read'],
       [floor],
@@ -112,6 +124,9 @@ async function main(): Promise<void> {
     });
     rows.push(...sessions.rows);
     verdicts.push(...sessions.verdicts);
+    const raw = await rawDownloads(dir, RAW_ROUNDS);
+    rows.push(...raw.rows);
+    verdicts.push(...raw.verdicts);
     const bridge = await throughTheBridge(Math.max(10, RUNS / 2), 10);
     rows.push(...bridge.rows);
     verdicts.push(...bridge.verdicts);

@@ -53,7 +53,7 @@ const lines = (text: string): Array<Record<string, any>> => text.split('\n').fil
 
 describe('attack catalog: SES (sessions through a real sshd)', () => {
   it('SES-028 the bash coproc recipe of docs/protocol.md works as written against a real sshd', () => {
-    const script = `${recipe()}\nprintf '%s\\n' "$hello" "$answer" "$answer2" "$end"\nwait "$P_PID"; echo "{\\"status\\":$?}"\n`;
+    const script = `${recipe()}\nstatus=$?\nprintf '%s\\n' "$hello" "$answer" "$answer2" "$end"\necho "{\\"status\\":$status}"\n`;
     const run = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 60000, env: { PATH: `${fx.dir}:/usr/bin:/bin` } });
     assert.equal(run.status, 0, run.stderr);
     const [hello, answer, answer2, end, exit] = lines(run.stdout);

@@ -51,7 +51,7 @@ const jsonValueArb = fc.oneof(
 function actionWith(spec: ArgSpec): ActionConfig {
   return {
     domain: 't', name: 'a', description: 'A', level: 'read', tags: [], exec: [], timeout: 5, cwd: '/', env: new Map(), stdin: null,
-    maxOutputBytes: 1024, args: new Map([['x', spec]]), effects: null, idempotent: false, examples: [],
+    maxOutputBytes: 1024, args: new Map([['x', spec]]), effects: null, idempotent: false, examples: [], output: 'json', rawMaxBytes: 1024,
   };
 }
 

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'locked_out',
   'bad_request',
   'input_too_large',
+  'output_too_large',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -53,6 +54,8 @@ export const ERROR_INFO = {
   locked_out: { exit: 131, decision: 'deny' },
   bad_request: { exit: 132, decision: 'invalid' },
   input_too_large: { exit: 133, decision: 'invalid' },
+  // An outcome, never a decision: the raw action ran and was stopped at its cap (docs/protocol.md §13).
+  output_too_large: { exit: 133, decision: 'deny' },
 } as const satisfies Record<ErrorCode, CodeInfo>;
 
 /** Exit status of an action that ran: its own code, or 125 when it cannot be told apart. */
@@ -74,6 +77,7 @@ export interface CodeFields {
   locked_out: { readonly retry_after: number };
   bad_request: { readonly reason?: RequestFailureReason; readonly column?: number };
   input_too_large: { readonly column?: number };
+  output_too_large: object;
 }
 
 interface FailureCommon {

@@ -4,7 +4,7 @@ import { decisionDetail, type ActionConfig, type Config } from './config/index.j
 import { ERROR_INFO, executedExitStatus, serviceUnavailable, type Failure } from './errors.js';
 import { abortedOnceSignalsDelivered, checkStdinHash, readBoundedStdin, runAction, stdinHashWithoutStdin, type AbortWatch, type ExecResult } from './exec/index.js';
 import type { ServeOptions } from './invocation/index.js';
-import { TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type Response } from './output/index.js';
+import { OVER_CAP_FAILURE, TIMEOUT_FAILURE, capForLog, errorResponse, executedResponse, rawExecutedResponse, stderrLine, successResponse, type AuditLog, type AuditSubject, type ByteSink, type ServedResponse } from './output/index.js';
 import { HELP_OVERVIEW, authorize, describeCaller, describeVisible, listVisible, planExecution, stdinTimeoutHint, teachGrammar, validateArgs, type Caller } from './policy/index.js';
 import { NO_COMMAND_HINT, maskProofInRawRequest, maskSensitiveValues, parseRequest, type ActionRequest, type BuiltinRequest, type ParsedRequest } from './request/index.js';
 
@@ -20,6 +20,8 @@ export interface ExchangeIO {
   readonly clientGone?: () => string | null;
   /** The operator's trace of a refusal the audit log could not take (docs/protocol.md §2.1). */
   syslog(line: string): void;
+  /** The client's stdout as a byte sink, opened when a raw action starts (docs/protocol.md §13); one-shot only. */
+  readonly rawStdout?: () => ByteSink;
 }
 
 /** Where an action's stdin comes from: the connection (one-shot) or the session line. */
@@ -39,13 +41,15 @@ export interface Service {
 
 /** A request's whole answer: the JSON line, the stderr line (or none), the exit status. */
 export interface Answer {
-  readonly response: Response;
+  readonly response: ServedResponse;
   readonly stderr: string | null;
   readonly exit: number;
   /** The caller is locked out after this answer (a session ends, docs/protocol.md §12). */
   readonly lockedOut: boolean;
   /** This answer is a session's first line: the session starts (docs/protocol.md §12). */
   readonly startsSession?: true;
+  /** A raw action's answer: the JSON line goes to stderr, stdout being the download (docs/protocol.md §13). */
+  readonly onStderr?: true;
 }
 
 /** A session request's place in its session, for the audit records (docs/protocol.md §12). */
@@ -71,7 +75,7 @@ export function unauditedAnswer(io: ExchangeIO, requestId: string, detail: strin
   return unavailableAnswer(requestId, detail, diagnostic);
 }
 
-function refusalAnswer(response: Response, failure: Failure, diagnostic: boolean, lockedOut = false): Answer {
+function refusalAnswer(response: ServedResponse, failure: Failure, diagnostic: boolean, lockedOut = false): Answer {
   return { response, stderr: stderrLine(failure, diagnostic), exit: ERROR_INFO[failure.code].exit, lockedOut };
 }
 
@@ -138,15 +142,30 @@ export class Exchange {
         }
       }
     }
-    return this.refuse(failure);
+    return this.routed(this.refuse(failure));
   }
 
   async run(rawRequest: string | null, stdin: StdinSource): Promise<Answer> {
+    let answer: Answer;
     try {
-      return await this.serve(rawRequest, stdin);
+      answer = await this.serve(rawRequest, stdin);
     } catch (error) {
-      return this.internalError(error);
+      answer = this.internalError(error);
     }
+    return this.routed(answer);
+  }
+
+  /**
+   * A raw action's answer, refusals included, goes to stderr and alone: stdout is the
+   * download (docs/protocol.md §13). Only for an action the caller can know of: a hidden
+   * one is answered on stdout, exactly like one that is not configured.
+   */
+  private routed(answer: Answer): Answer {
+    const { domain, action } = this.subject;
+    if (this.session !== null || domain === null || action === null) return answer;
+    const found = authorize(this.config, domain, action, this.caller);
+    const known = found.ok ? found.value : found.error.code === 'insufficient_level' ? this.config.domains.get(domain)?.actions.get(action) : undefined;
+    return known?.output === 'raw' ? { ...answer, stderr: null, onStderr: true } : answer;
   }
 
   private async serve(rawRequest: string | null, stdinSource: StdinSource): Promise<Answer> {
@@ -244,6 +263,9 @@ export class Exchange {
     const authorized = authorize(this.config, request.domain, actionName, this.caller);
     if (!authorized.ok) return this.refuse(authorized.error);
     const action = authorized.value;
+    if (action.output === 'raw' && this.session !== null) {
+      return this.refuse({ code: 'bad_request', message: 'raw output is one-shot', hint: `run it as its own ssh call: ssh -T -n <host> '${action.domain} ${action.name}' > file` });
+    }
 
     const values = validateArgs(action, request.args);
     if (!values.ok) return this.refuse(values.error);
@@ -283,8 +305,14 @@ export class Exchange {
       abort: this.io.abort,
       ...(this.io.clientGone !== undefined ? { clientGone: this.io.clientGone } : {}),
       ...(this.session?.onOutput !== undefined ? { onOutput: this.session.onOutput } : {}),
+      ...(action.output === 'raw' ? { rawStdout: { sink: this.openRawStdout(), maxBytes: action.rawMaxBytes } } : {}),
     });
     return this.finish(action, result, stdin?.length ?? 0);
+  }
+
+  private openRawStdout(): ByteSink {
+    if (this.io.rawStdout === undefined) throw new Error('raw output needs the client\'s stdout');
+    return this.io.rawStdout();
   }
 
   private async readStdin(action: ActionConfig, source: StdinSource): Promise<{ data: Buffer } | { refusal: Answer }> {
@@ -324,6 +352,7 @@ export class Exchange {
     });
     const lost = written ? '' : 'portcullis: audit outcome record could not be written\n';
     const where = { domain: action.domain, action: action.name };
+    const executed = action.output === 'raw' ? rawExecutedResponse : executedResponse;
     switch (result.outcome) {
       case 'exec_failed': {
         const failure: Failure = { code: 'exec_failed', message: 'the action could not be started', detail: result.spawnError ?? undefined };
@@ -331,11 +360,13 @@ export class Exchange {
         return { ...answer, stderr: lost + answer.stderr };
       }
       case 'timeout':
-        return { response: executedResponse(this.requestId, action.domain, action.name, result), stderr: lost + stderrLine(TIMEOUT_FAILURE, false), exit: ERROR_INFO.timeout.exit, lockedOut: false };
+        return { response: executed(this.requestId, action.domain, action.name, result), stderr: lost + stderrLine(TIMEOUT_FAILURE, false), exit: ERROR_INFO.timeout.exit, lockedOut: false };
+      case 'output_too_large':
+        return { response: executed(this.requestId, action.domain, action.name, result), stderr: lost + stderrLine(OVER_CAP_FAILURE, false), exit: ERROR_INFO.output_too_large.exit, lockedOut: false };
       case 'aborted':
-        return { response: executedResponse(this.requestId, action.domain, action.name, result), stderr: lost || null, exit: 125, lockedOut: false };
+        return { response: executed(this.requestId, action.domain, action.name, result), stderr: lost || null, exit: 125, lockedOut: false };
       case 'exited':
-        return { response: executedResponse(this.requestId, action.domain, action.name, result), stderr: lost || null, exit: executedExitStatus(result.exitCode), lockedOut: false };
+        return { response: executed(this.requestId, action.domain, action.name, result), stderr: lost || null, exit: executedExitStatus(result.exitCode), lockedOut: false };
     }
   }
 
@@ -371,7 +402,8 @@ export class Exchange {
   }
 
   private auditUnavailable(): Answer {
-    return unauditedAnswer(this.io, this.requestId, 'the audit decision record could not be written', this.diagnostic, this.service.configPath);
+    const why = this.service.log.lastError;
+    return unauditedAnswer(this.io, this.requestId, `the audit decision record could not be written${why === null ? '' : `: ${why}`}`, this.diagnostic, this.service.configPath);
   }
 
   /** Anything thrown is a bug: answer service_unavailable, never with a stack trace. */

@@ -1,11 +1,11 @@
 import { runningAccount } from './auth/index.js';
 import { loadBridge } from './bridge-loader.js';
 import { loadCold } from './cold-loader.js';
-import { runSign } from './cli/sign.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
 import { ProcessAbort, clientPresence, type AbortWatch } from './exec/index.js';
 import { parseInvocation } from './invocation/index.js';
+import { FdByteSink } from './output/raw-writer.js';
 import { StdioWriter } from './output/stdio-writer.js';
 import { syslogSocket, syslogWriter } from './output/syslog.js';
 import { SessionWriter } from './session/writer.js';
@@ -13,6 +13,7 @@ import { serve } from './run.js';
 
 /** The only place that touches the process: argv, env, stdin, signals, exit. */
 let answered = false;
+let rawStarted = false;
 
 async function main(): Promise<number> {
   // Node's spawn copies NODE_V8_COVERAGE into any explicit child environment; the
@@ -30,9 +31,13 @@ async function main(): Promise<number> {
     case 'check':
       return loadCold().runCheck(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'sign':
-      return runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
+      return loadCold().runSign(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'unlock':
       return loadCold().runUnlock(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'verify-audit':
+      return loadCold().runVerifyAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'audit':
+      return loadCold().runAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'mcp':
       // stdout is the MCP stream from here: a last-resort failure must not write an answer on it.
       answered = true;
@@ -55,6 +60,16 @@ async function main(): Promise<number> {
           writeStdout(text);
         },
         writeStderr,
+        writeStderrAnswer: (text) => {
+          answered = true;
+          releaseSignals();
+          writeStderr(text);
+        },
+        rawStdout: () => {
+          // From here stdout is the download: a last-resort answer must not land in it.
+          rawStarted = true;
+          return new FdByteSink(1);
+        },
         syslog: syslog(),
         openSession: () => {
           // A session writes without blocking the event loop, so its stop signals stay ours.
@@ -114,8 +129,12 @@ function failHard(): void {
   syslog()('service_unavailable: internal error outside a request');
   if (!answered) {
     answered = true;
-    writeStdout('{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n');
-    writeStderr('portcullis: service_unavailable: service unavailable\n');
+    const line = '{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}\n';
+    if (rawStarted) writeStderr(line);
+    else {
+      writeStdout(line);
+      writeStderr('portcullis: service_unavailable: service unavailable\n');
+    }
   }
   process.exit(129);
 }

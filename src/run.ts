@@ -6,7 +6,7 @@ import { openCompiledConfig, resolveConfigPath, withIgnoredCompiledForm, type Lo
 import { serviceUnavailable } from './errors.js';
 import { Exchange, unauditedAnswer, type Answer, type ExchangeIO, type Service } from './exchange.js';
 import { applyForcedLine, type Invocation, type ServeOptions } from './invocation/index.js';
-import { AuditLog, responseLine } from './output/index.js';
+import { AuditLog, responseLinePieces } from './output/index.js';
 import { serveSession, type SessionChannel } from './serve-session.js';
 
 /** Everything the serve path needs from the process; main.ts is the only file that builds it. */
@@ -15,6 +15,8 @@ export interface ServeIO extends ExchangeIO {
   readonly stdin: () => Readable;
   writeStdout(text: string): void;
   writeStderr(text: string): void;
+  /** Writes the answer of a raw action, the one line on stderr (docs/protocol.md §13). */
+  writeStderrAnswer(text: string): void;
   /** The connection as a session's line channel; asked for only when a session starts (docs/protocol.md §12). */
   openSession(): SessionChannel;
 }
@@ -69,7 +71,9 @@ export function openService(io: ExchangeIO, requestId: string, options: ServeOpt
     const detail = `config: ${loaded.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`;
     return { refusal: unauditedAnswer(io, requestId, detail, options.diagnostic, configPath) };
   }
-  const opened = AuditLog.open(loaded.config.server.auditLog);
+  const { auditLog, auditChain, stateDir } = loaded.config.server;
+  const chain = auditChain.enabled ? { stateDir, lockTool: auditChain.lockTool, lockTimeout: auditChain.lockTimeout } : null;
+  const opened = AuditLog.open(auditLog, chain, io.user);
   if ('error' in opened) return { refusal: unauditedAnswer(io, requestId, opened.error, options.diagnostic, configPath) };
   return { service: { config: loaded.config, log: opened.log, options, configPath, caller: readCallerIdentity(io.env) } };
 }
@@ -83,7 +87,12 @@ function loadServingConfig(path: string): LoadResult {
 }
 
 function writeAnswer(io: ServeIO, answer: Answer): number {
-  io.writeStdout(responseLine(answer.response));
+  // A raw action's answer is its only stderr line: stdout is the download (docs/protocol.md §13).
+  // In pieces: a 64 MiB output is never one string (ADR 0029).
+  for (const piece of responseLinePieces(answer.response)) {
+    if (answer.onStderr === true) io.writeStderrAnswer(piece);
+    else io.writeStdout(piece);
+  }
   if (answer.stderr !== null) io.writeStderr(answer.stderr);
   return answer.exit;
 }

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { nodeCrypto } from './builtins.js';
 import { Exchange, type Answer, type ExchangeIO, type Service } from './exchange.js';
-import { jsonLine, responseLine } from './output/index.js';
+import { jsonLine, responseLine, responseLinePieces } from './output/index.js';
 import { AbortGrace } from './session/abort-grace.js';
 import { ChunkStreamer } from './session/chunks.js';
 import { tuneHeapForLongRun } from './session/heap.js';
@@ -11,8 +11,8 @@ import { runSessionLoop, type EndReason, type SessionHandler } from './session/l
 /** Where a session's lines come from and go to. */
 export interface SessionChannel {
   readonly input: Readable;
-  /** Writes one line; settles when it was written whole or the reader is gone. */
-  write(line: string): Promise<void>;
+  /** Writes one line, whole or in pieces; settles when it was written whole or the reader is gone. */
+  write(line: string | Iterable<string>): Promise<void>;
   flushed(): Promise<void>;
   readonly readerGone: boolean;
 }
@@ -32,7 +32,7 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
   const grace = new AbortGrace(io.abort);
   const idleMs = limits.idleTimeout * 1000;
   let stalled = false;
-  const send = async (line: string, limitMs?: number): Promise<void> => {
+  const send = async (line: string | Iterable<string>, limitMs?: number): Promise<void> => {
     if (stalled) return;
     if (!(await grace.within(channel.write(line), limitMs)) && limitMs !== undefined && !io.abort.aborted) stalled = true;
   };
@@ -47,7 +47,8 @@ export async function serveSession(service: Service, starter: Exchange, hello: A
       const place = { id: sessionId, seq, ...(chunks !== null ? { onOutput: (stream: 'stdout' | 'stderr', chunk: Buffer) => chunks.push(stream, chunk) } : {}) };
       const answer = await new Exchange(requestId, service, io, place).run(line.request, { kind: 'bytes', data: line.stdin });
       chunks?.finish();
-      await send(responseLine({ ...answer.response, id: line.id }), idleMs);
+      // In pieces: an answer's 64 MiB of output is never one string (ADR 0029).
+      await send(responseLinePieces({ ...answer.response, id: line.id }), idleMs);
       return { lockedOut: answer.lockedOut };
     },
     protocolError: async (id, message) => {

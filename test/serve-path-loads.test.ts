@@ -36,7 +36,7 @@ function servedLoads(entry: string, request: string): { files: string[]; builtin
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
-const COLD_FILES = /node_modules\/(zod|smol-toml)\/|\/src\/cold\.js$|\/src\/cli\/(check|unlock)\.js$|\/src\/config\/(load|_schema|full)\.js$/;
+const COLD_FILES = /node_modules\/(zod|smol-toml)\/|\/src\/cold\.js$|\/src\/cli\/(check|unlock|sign|sign-request|verify-audit|audit-seal)\.js$|\/src\/config\/(load|_schema|full)\.js$|\/src\/output\/audit-(verify|seal|lines)\.js$/;
 // The MCP bridge and its SDK are client side only (ADR 0034): a served request loads none of it.
 const BRIDGE_FILES = /node_modules\/@modelcontextprotocol\/|\/src\/bridge\//;
 

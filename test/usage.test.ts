@@ -12,7 +12,7 @@ function run(args: readonly string[]): { status: number | null; stdout: string; 
 }
 
 describe('usage: --help and -h on every command', () => {
-  for (const command of [[], ['check'], ['sign'], ['unlock']]) {
+  for (const command of [[], ['check'], ['sign'], ['unlock'], ['verify-audit'], ['audit']]) {
     for (const flag of ['--help', '-h']) {
       it(`portcullis ${[...command, flag].join(' ')} prints help on stdout and exits 0`, () => {
         const r = run([...command, flag]);
@@ -46,6 +46,13 @@ describe('usage: errors are one line on stderr, exit 2', () => {
     ['sign', '--token', 'bot', '--secret-env', 'X'],
     ['unlock'],
     ['unlock', '--bogus'],
+    ['verify-audit', '--bogus'],
+    ['verify-audit', '--audit-log'],
+    ['verify-audit', '--key', 'file:/k'],
+    ['audit'],
+    ['audit', 'bogus'],
+    ['audit', 'seal'],
+    ['audit', 'seal', '--audit-log', '/a', '--audit-log', '/b'],
   ];
   for (const args of cases) {
     it(`portcullis ${args.join(' ')}`, () => {

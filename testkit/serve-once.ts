@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { parseInvocation } from '../src/invocation/index.js';
+import type { ByteSink } from '../src/output/index.js';
 import { serve } from '../src/run.js';
 import { parseSingleJsonLine, type SshResult } from './sshd.js';
 
@@ -35,6 +36,8 @@ export async function serveOnce(configPath: string, request: string | null, opti
     abort: options.abort ?? new AbortController().signal,
     writeStdout: (text) => (stdout += text),
     writeStderr: (text) => (stderr += text),
+    writeStderrAnswer: (text) => (stderr += text),
+    rawStdout: () => memorySink((chunk) => (stdout += chunk.toString('latin1'))),
     syslog: (line) => options.syslog?.push(line),
     openSession: () => ({
       input: Readable.from(options.stdin === undefined ? [] : [Buffer.from(options.stdin)]),
@@ -44,4 +47,15 @@ export async function serveOnce(configPath: string, request: string | null, opti
     }),
   });
   return { status, stdout, stderr, json: parseSingleJsonLine(stdout) };
+}
+
+/** A ByteSink that takes everything at once: a reader that never lags. */
+function memorySink(take: (chunk: Buffer) => void): ByteSink {
+  return {
+    write: (chunk) => (take(chunk), true),
+    onceDrained: (callback) => callback(),
+    onGone: () => undefined,
+    flushed: async () => undefined,
+    readerGone: false,
+  };
 }

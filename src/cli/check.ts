@@ -10,6 +10,7 @@ import type { CheckWarning } from './_check-warning.js';
 import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
 import { inspectAuditLog } from '../output/audit-file.js';
+import { chainFindings } from './_chain-check.js';
 import { inspectStateDir } from '../auth/state-dir.js';
 import { compiledFormWidening } from '../config/_no-wider.js';
 
@@ -61,6 +62,9 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
   errors.push(...(audit?.problems ?? []).map((message) => ({ path: 'server.audit_log', message })));
   warnings.push(...(audit?.warnings ?? []).map((message) => ({ path: 'server.audit_log', message })));
   if (loaded.ok) warnings.push(...configWarnings(loaded.config));
+  const chain = loaded.ok ? chainFindings(loaded.config) : { errors: [], warnings: [], status: null };
+  errors.push(...chain.errors);
+  warnings.push(...chain.warnings);
   const summary = loaded.ok ? summarize(loaded.config) : null;
   // The compiled form needs only a config that loads: serving accepts one whose programs are
   // missing (those actions answer exec_failed), so it may be compiled too.
@@ -82,6 +86,7 @@ export function runCheck(args: readonly string[], io: CheckIO): number {
       // The fingerprint as `ssh-keygen -lf` prints it, so the operator can compare with the key holder's.
       for (const signer of summary.signers) io.out(`    ${signer.name}: ${signer.fingerprint} ${signer.type} (level ${signer.level})\n`);
       if (audit?.file) io.out(`  audit log: owner uid ${audit.file.uid}, group gid ${audit.file.gid}, mode ${audit.file.mode}\n`);
+      if (chain.status !== null) io.out(`  audit chain: ${chain.status}\n`);
     }
     if (compiled.written !== null) io.out(`  compiled form: written to ${compiled.written}\n`);
     io.out(`  sshd: settings for account ${sshdSource.account}${parsed.sshdConfig !== undefined ? ` from ${parsed.sshdConfig}` : ''}${'text' in sshd ? '' : ' not read'}\n`);

@@ -44,6 +44,11 @@ export function compileConfig(raw: RawConfig, path: string, configReadableByOthe
       maxSeconds: raw.server.session.max_seconds,
       maxLineBytes: raw.server.session.max_line_bytes ?? raw.server.max_request_bytes + 1024,
     },
+    auditChain: {
+      enabled: raw.server.audit_chain.enabled,
+      lockTool: raw.server.audit_chain.lock_tool,
+      lockTimeout: raw.server.audit_chain.lock_timeout,
+    },
   };
   checkEnvNames(server.env.keys(), 'server.env', problems);
   for (const [key, value] of server.env) {
@@ -193,6 +198,10 @@ function compileAction(
     });
   }
 
+  if (raw.raw_max_bytes !== undefined && raw.output !== 'raw') {
+    problems.warnings.push({ path: `${at}.raw_max_bytes`, message: 'has no effect: the action\'s output is "json" (set output = "raw" for a download)' });
+  }
+
   raw.examples.forEach((example, index) => {
     const error = checkExample(example, domain, name, args);
     if (error !== null) problems.errors.push({ path: `${at}.examples[${index}]`, message: error });
@@ -216,8 +225,13 @@ function compileAction(
     effects: raw.effects ?? null,
     idempotent: raw.idempotent,
     examples: raw.examples,
+    output: raw.output,
+    rawMaxBytes: raw.raw_max_bytes ?? DEFAULT_RAW_MAX_BYTES,
   };
 }
+
+/** `raw_max_bytes` when the action does not set it: 1 GiB (docs/config.md). */
+const DEFAULT_RAW_MAX_BYTES = 1073741824;
 
 function compileArg(name: string, raw: RawArg, at: string, problems: Problems): ArgSpec | null {
   const hasDefault = raw.default !== undefined;

@@ -141,7 +141,7 @@ function signerDefect(signer: unknown, at: string): string {
 function serverDefect(server: unknown): void {
   const s = record(server, 'server', [
     'id', 'auditLog', 'stateDir', 'defaultTimeout', 'killGrace', 'maxOutputBytes', 'maxRequestBytes',
-    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session',
+    'proofWindow', 'maxAuthFailures', 'lockoutSeconds', 'env', 'forcedLine', 'session', 'auditChain',
   ]);
   text(s.id, 'server.id');
   absolute(s.auditLog, 'server.auditLog');
@@ -154,6 +154,10 @@ function serverDefect(server: unknown): void {
   flag(session.enabled, 'server.session.enabled');
   for (const key of ['maxRequests', 'idleTimeout', 'maxSeconds']) integer(session[key], `server.session.${key}`, 1);
   integer(session.maxLineBytes, 'server.session.maxLineBytes', 1024);
+  const chain = record(s.auditChain, 'server.auditChain', ['enabled', 'lockTool', 'lockTimeout']);
+  flag(chain.enabled, 'server.auditChain.enabled');
+  absolute(chain.lockTool, 'server.auditChain.lockTool');
+  integer(chain.lockTimeout, 'server.auditChain.lockTimeout', 1);
 }
 
 function envEntries(value: unknown, at: string, checkValue: (value: unknown, at: string) => void): void {
@@ -181,7 +185,9 @@ export function domainDefect(domain: unknown, domainName: string): string | null
 }
 
 function actionDefect(action: unknown, domain: string, at: string): string {
-  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args', 'effects', 'idempotent', 'examples']);
+  const a = record(action, at, ['domain', 'name', 'description', 'level', 'tags', 'exec', 'timeout', 'cwd', 'env', 'stdin', 'maxOutputBytes', 'args', 'effects', 'idempotent', 'examples', 'output', 'rawMaxBytes']);
+  if (a.output !== 'json' && a.output !== 'raw') fail(`${at}.output`, 'is not an output mode');
+  integer(a.rawMaxBytes, `${at}.rawMaxBytes`, 1);
   if (a.effects !== null && a.effects !== 'read' && a.effects !== 'write' && a.effects !== 'destructive') fail(`${at}.effects`, 'is not an effect');
   flag(a.idempotent, `${at}.idempotent`);
   list(a.examples, `${at}.examples`).forEach((example, k) => text(example, `${at}.examples[${k}]`));

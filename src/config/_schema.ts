@@ -25,6 +25,12 @@ const sessionSchema = z.strictObject({
   max_line_bytes: boundedInt(1024, 67108864).optional(),
 });
 
+const auditChainSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  lock_tool: absolutePath.default('/usr/bin/flock'),
+  lock_timeout: boundedInt(1, 300).default(10),
+});
+
 const serverSchema = z.strictObject({
   audit_log: absolutePath,
   id: z.string().default(''),
@@ -40,6 +46,7 @@ const serverSchema = z.strictObject({
   forced_line: z.boolean().default(false),
   // prefault: the inner defaults apply when the table is absent (zod 4's default() would not parse it).
   session: sessionSchema.prefault({}),
+  audit_chain: auditChainSchema.prefault({}),
 });
 
 const tokenSchema = z.strictObject({
@@ -111,6 +118,8 @@ const actionSchema = z.strictObject({
   effects: z.enum(['read', 'write', 'destructive']).optional(),
   idempotent: z.boolean().default(false),
   examples: z.array(z.string()).default([]),
+  output: z.enum(['json', 'raw']).default('json'),
+  raw_max_bytes: boundedInt(1, 1099511627776).optional(),
 });
 
 const domainSchema = z.strictObject({

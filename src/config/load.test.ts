@@ -110,6 +110,16 @@ describe('loadConfig: cross-field rules', () => {
     const { result } = load(ACTION.replace('"{name}"', '"hi"'));
     assert.ok(result.ok && result.warnings.some((w) => w.path === 'domains.app.actions.run.args.name'));
   });
+  it('compiles output and raw_max_bytes, 1 GiB by default, and warns about raw_max_bytes on a json action', () => {
+    const raw = load(ACTION.replace('level = "read"', 'level = "read"\noutput = "raw"'));
+    const action = raw.result.ok ? raw.result.config.domains.get('app')?.actions.get('run') : undefined;
+    assert.deepEqual([action?.output, action?.rawMaxBytes], ['raw', 1073741824]);
+    assert.ok(raw.result.ok && raw.result.warnings.length === 0);
+    const json = load(ACTION.replace('level = "read"', 'level = "read"\nraw_max_bytes = 10'));
+    assert.ok(json.result.ok && json.result.warnings.some((w) => w.path === 'domains.app.actions.run.raw_max_bytes'));
+    assertErrorAt(ACTION.replace('level = "read"', 'level = "read"\noutput = "binary"'), 'domains.app.actions.run.output');
+    assertErrorAt(ACTION.replace('level = "read"', 'level = "read"\nraw_max_bytes = 0'), 'domains.app.actions.run.raw_max_bytes');
+  });
   it('refuses required = true with a default', () => assertErrorAt(`${ACTION}required = true\n`, 'domains.app.actions.run.args.name.required'));
   it('refuses a default outside the enum values', () => {
     assertErrorAt(ACTION.replace('type = "string"', 'type = "enum"\nvalues = ["a", "b"]'), 'domains.app.actions.run.args.name.default');

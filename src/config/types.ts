@@ -60,6 +60,10 @@ export interface ActionConfig {
   readonly idempotent: boolean;
   /** Complete request texts shown by help; each one parses and passes this action's argument checks. */
   readonly examples: readonly string[];
+  /** `raw`: stdout streams to the client byte for byte, the answer goes to stderr (docs/protocol.md §13). */
+  readonly output: 'json' | 'raw';
+  /** Cap on a raw action's stdout; past it the group is stopped (output_too_large). */
+  readonly rawMaxBytes: number;
 }
 
 export type ActionEffects = 'read' | 'write' | 'destructive';
@@ -111,6 +115,16 @@ export interface ServerConfig {
   readonly forcedLine: boolean;
   /** `[server.session]` (docs/protocol.md §12); times in seconds. */
   readonly session: SessionConfig;
+  /** `[server.audit_chain]` (docs/audit.md). */
+  readonly auditChain: AuditChainConfig;
+}
+
+export interface AuditChainConfig {
+  readonly enabled: boolean;
+  /** flock(1), by absolute path. */
+  readonly lockTool: string;
+  /** Seconds a writer waits for the lock before its record fails. */
+  readonly lockTimeout: number;
 }
 
 export interface SessionConfig {

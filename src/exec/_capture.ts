@@ -9,8 +9,13 @@ export interface CapturedStream {
   readonly sha256: string;
 }
 
+/**
+ * Captures one stream into one buffer of the cap's size, taken at the first byte: the kept
+ * bytes are copied once and never joined, so a capped stream costs the cap and no more
+ * (ADR 0029). Pages of the buffer that are never written are never resident.
+ */
 export class StreamCapture {
-  private readonly chunks: Buffer[] = [];
+  private buffer: Buffer | null = null;
   private keptBytes = 0;
   private total = 0;
   /** Created with the first byte: a silent action needs no hashing at all. */
@@ -28,14 +33,14 @@ export class StreamCapture {
     (this.hash ??= nodeCrypto().createHash('sha256')).update(chunk);
     const room = this.cap - this.keptBytes;
     if (room <= 0) return;
-    const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
-    this.chunks.push(piece);
-    this.keptBytes += piece.length;
+    // allocUnsafeSlow: outside Node's shared pool, and every byte read is one written here.
+    this.buffer ??= Buffer.allocUnsafeSlow(this.cap);
+    this.keptBytes += chunk.copy(this.buffer, this.keptBytes, 0, Math.min(room, chunk.length));
   }
 
   finish(): CapturedStream {
     return {
-      kept: Buffer.concat(this.chunks, this.keptBytes),
+      kept: this.buffer === null ? Buffer.alloc(0) : this.buffer.subarray(0, this.keptBytes),
       totalBytes: this.total,
       truncated: this.total > this.keptBytes,
       sha256: this.hash === null ? EMPTY_SHA256 : this.hash.digest('hex'),

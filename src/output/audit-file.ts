@@ -5,16 +5,18 @@ import { adoptDirectoryOwner, checkDirectoryChain, modeText, runningAsRoot } fro
 
 // O_NONBLOCK: a FIFO planted as the log must fail the open (ENXIO), not block it.
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+// A chained log is read too: its last line says where the chain stands (docs/audit.md).
+const READ_WRITE_FLAGS = (OPEN_FLAGS & ~constants.O_WRONLY) | constants.O_RDWR;
 
 /**
  * Opens the audit log by docs/protocol.md §8's rule: never through a symlink, created if missing
  * (as root: with its directory's owner and group), then checked on the open descriptor and
  * its directory chain (§4.6). Returns the descriptor, or every reason it is unusable.
  */
-export function openAuditFile(path: string): { fd: number } | { error: string } {
+export function openAuditFile(path: string, readable = false): { fd: number } | { error: string } {
   let fd: number;
   try {
-    fd = openOrCreate(path);
+    fd = openOrCreate(path, readable ? READ_WRITE_FLAGS : OPEN_FLAGS);
   } catch (error) {
     return { error: `audit log ${path} cannot be opened: ${openErrorText(error)}` };
   }
@@ -66,18 +68,18 @@ export function inspectAuditLog(path: string): { problems: string[]; warnings: s
   }
 }
 
-function openOrCreate(path: string): number {
+function openOrCreate(path: string, flags: number): number {
   try {
-    return openSync(path, OPEN_FLAGS);
+    return openSync(path, flags);
   } catch (error) {
     if (errorCode(error) !== 'ENOENT') throw error;
   }
   let fd: number;
   try {
-    fd = openSync(path, OPEN_FLAGS | constants.O_CREAT | constants.O_EXCL, 0o640);
+    fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL, 0o640);
   } catch (error) {
     // Another request created it first (or planted something there): open what is there.
-    if (errorCode(error) === 'EEXIST') return openSync(path, OPEN_FLAGS);
+    if (errorCode(error) === 'EEXIST') return openSync(path, flags);
     throw error;
   }
   try {

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, lstatSync, writeSync } from 'node:fs';
 import { type Decision, type ErrorCode, type Level } from '../errors.js';
 import { openAuditFile } from './audit-file.js';
+import { ChainWriter, type ChainOptions } from './audit-chain.js';
 import { jsonLine } from './json-line.js';
 import { isoTimestamp } from './timestamp.js';
 
@@ -40,7 +41,7 @@ export interface DecisionFields {
 }
 
 export interface OutcomeFields {
-  error: 'timeout' | 'exec_failed' | 'aborted' | null;
+  error: 'timeout' | 'exec_failed' | 'aborted' | 'output_too_large' | null;
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
@@ -65,21 +66,36 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;
 }
 
+export type { ChainOptions };
+
 /**
  * The append-only JSONL audit log. Opened per request with O_APPEND, so a renamed
  * (rotated) log is replaced by a new file on the next call, and each record is a single
- * write, so concurrent invocations never interleave.
+ * write, so concurrent invocations never interleave. With a chain (docs/audit.md), each
+ * record is also linked to the one before it, under a lock shared by every writer.
  */
 export class AuditLog {
+  /** Why the last write failed, when the chain knows (for the server-side trace). */
+  lastError: string | null = null;
+
   private constructor(
     private readonly path: string,
     private fd: number,
+    private readonly chain: ChainWriter | null,
+    private readonly user: string,
   ) {}
 
   /** docs/protocol.md §8's open-and-check rule; the caller traces a refusal to syslog. */
-  static open(path: string): { log: AuditLog } | { error: string } {
-    const opened = openAuditFile(path);
-    return 'error' in opened ? opened : { log: new AuditLog(path, opened.fd) };
+  static open(path: string, chain?: ChainOptions | null, user = ''): { log: AuditLog } | { error: string } {
+    let writer: ChainWriter | null = null;
+    if (chain !== undefined && chain !== null) {
+      const opened = ChainWriter.open(chain);
+      if ('error' in opened) return { error: `audit chain: ${opened.error}` };
+      writer = opened.writer;
+    }
+    // The chain reads the log's tail through the same descriptor it appends to.
+    const opened = openAuditFile(path, writer !== null);
+    return 'error' in opened ? opened : { log: new AuditLog(path, opened.fd, writer, user) };
   }
 
   /**
@@ -89,7 +105,7 @@ export class AuditLog {
   reopenIfRotated(): { error: string } | null {
     if (this.fd >= 0 && sameFile(this.fd, this.path)) return null;
     this.close();
-    const opened = openAuditFile(this.path);
+    const opened = openAuditFile(this.path, this.chain !== null);
     if ('error' in opened) return opened;
     this.fd = opened.fd;
     return null;
@@ -98,7 +114,13 @@ export class AuditLog {
   /** Appends one record; false when it could not be written whole. */
   write(event: 'decision' | 'outcome' | 'session_end', subject: AuditSubject, fields: DecisionFields | OutcomeFields | SessionEndFields): boolean {
     if (this.fd < 0) return false;
-    const line = jsonLine({ ts: isoTimestamp(Date.now()), event, ...subject, ...fields });
+    const record = { ts: isoTimestamp(Date.now()), event, ...subject, ...fields };
+    if (this.chain !== null) {
+      const written = this.chain.append(record, () => (this.reopenIfRotated() === null ? this.fd : null), this.user);
+      this.lastError = this.chain.lastError;
+      return written;
+    }
+    const line = jsonLine(record);
     const bytes = Buffer.from(line, 'utf8');
     try {
       return writeSync(this.fd, bytes, 0, bytes.length) === bytes.length;

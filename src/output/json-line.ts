@@ -7,5 +7,10 @@ const SEPARATORS = /[\u2028\u2029]/g;
  * there. Both can only occur inside a JSON string, where `\u2028`/`\u2029` mean the same.
  */
 export function jsonLine(value: unknown): string {
-  return `${JSON.stringify(value).replace(SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'))}\n`;
+  return `${escapeSeparators(JSON.stringify(value))}\n`;
+}
+
+/** JSON text with U+2028/U+2029 written as escapes: same value, no Unicode line break. */
+export function escapeSeparators(json: string): string {
+  return json.replace(SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
 }

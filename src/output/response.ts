@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { CodeFields, ErrorCode, Failure } from '../errors.js';
+import { EncodedText, jsonLinePieces } from './encoded-text.js';
 import { jsonLine } from './json-line.js';
 import type { CapturedStream, ExecResult } from '../exec/index.js';
 
@@ -28,15 +29,18 @@ export interface ExecutedResponse extends Envelope {
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
-  stdout: string;
+  /** null for a raw action: its stdout went to the client as it came (docs/protocol.md §13). */
+  stdout: string | null;
   stderr: string;
-  stdout_encoding: 'utf-8' | 'base64';
+  stdout_encoding: 'utf-8' | 'base64' | 'raw';
   stderr_encoding: 'utf-8' | 'base64';
   stdout_bytes: number;
   stderr_bytes: number;
+  /** Raw only: SHA-256 of exactly the bytes written to stdout. */
+  stdout_sha256?: string;
   stdout_truncated: boolean;
   stderr_truncated: boolean;
-  error?: { code: 'timeout'; message: string };
+  error?: { code: 'timeout' | 'output_too_large'; message: string };
 }
 
 /** A built-in's answer (help, list, whoami, session): its own fields. */
@@ -48,8 +52,21 @@ export interface BuiltinResponse extends Envelope {
 /** The wire answer (docs/protocol.md §7.2). */
 export type Response = RefusalResponse | ExecutedResponse | BuiltinResponse;
 
+/**
+ * An executed answer as the server holds it until it is written: the output fields are
+ * still the captured bytes, encoded on the way out (ADR 0029). Serialised, it is an
+ * ExecutedResponse.
+ */
+export type ServedExecutedResponse = Omit<ExecutedResponse, 'stdout' | 'stderr'> & { stdout: EncodedText | null; stderr: EncodedText };
+
+/** An answer as the server holds it (see ServedExecutedResponse). */
+export type ServedResponse = RefusalResponse | ServedExecutedResponse | BuiltinResponse;
+
 /** A session's answer: the request's own plus the line's `id` (docs/protocol.md §12). */
 export type SessionResponse = Response & { id: string | null };
+
+/** A session's answer as the server holds it until it is written (see ServedExecutedResponse). */
+export type ServedSessionResponse = ServedResponse & { id: string | null };
 
 /** A request that did not run. Server-side detail reaches the client only under --diagnostic. */
 export function errorResponse(requestId: string, failure: Failure, where: { domain?: string | null; action?: string | null }, diagnostic: boolean): RefusalResponse {
@@ -69,11 +86,26 @@ function auditOnlyDetail(failure: Failure): boolean {
 /** The refusal an action that ran out of time carries, in its answer and on stderr. */
 export const TIMEOUT_FAILURE = { code: 'timeout', message: 'the action did not finish within its timeout' } as const satisfies Failure;
 
+/** The refusal a raw action stopped at its cap carries (docs/protocol.md §13). */
+export const OVER_CAP_FAILURE = { code: 'output_too_large', message: 'the raw output went past raw_max_bytes; the action was stopped' } as const satisfies Failure;
+
+/**
+ * A raw action's answer (docs/protocol.md §13): `stdout` is null, and `stdout_bytes` and
+ * `stdout_sha256` describe exactly what the client received on stdout.
+ */
+export function rawExecutedResponse(requestId: string, domain: string, action: string, result: ExecResult): ServedExecutedResponse {
+  const response = executedResponse(requestId, domain, action, result);
+  response.stdout = null;
+  response.stdout_encoding = 'raw';
+  response.stdout_sha256 = result.stdout.sha256;
+  return response;
+}
+
 /** An action that ran; a timeout is one too, with `error.code = "timeout"`. */
-export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): ExecutedResponse {
-  const stdout = encodeOutput(result.stdout);
-  const stderr = encodeOutput(result.stderr);
-  const response: Response = {
+export function executedResponse(requestId: string, domain: string, action: string, result: ExecResult): ServedExecutedResponse {
+  const stdout = chooseEncoding(result.stdout);
+  const stderr = chooseEncoding(result.stderr);
+  const response: ServedExecutedResponse = {
     v: 1,
     request_id: requestId,
     ok: result.outcome === 'exited' && result.exitCode === 0,
@@ -82,8 +114,8 @@ export function executedResponse(requestId: string, domain: string, action: stri
     exit_code: result.exitCode,
     signal: result.signal,
     duration_ms: result.durationMs,
-    stdout: stdout.text,
-    stderr: stderr.text,
+    stdout,
+    stderr,
     stdout_encoding: stdout.encoding,
     stderr_encoding: stderr.encoding,
     stdout_bytes: result.stdout.totalBytes,
@@ -92,6 +124,7 @@ export function executedResponse(requestId: string, domain: string, action: stri
     stderr_truncated: result.stderr.truncated,
   };
   if (result.outcome === 'timeout') response.error = { code: TIMEOUT_FAILURE.code, message: TIMEOUT_FAILURE.message };
+  if (result.outcome === 'output_too_large') response.error = { code: OVER_CAP_FAILURE.code, message: OVER_CAP_FAILURE.message };
   return response;
 }
 
@@ -107,13 +140,17 @@ export function successResponse(requestId: string, fields: Record<string, unknow
  * otherwise become 384 MiB of JSON and overflow V8's string limit.
  */
 export function encodeOutput(stream: CapturedStream): { text: string; encoding: 'utf-8' | 'base64' } {
+  const chosen = chooseEncoding(stream);
+  return { text: chosen.toJSON(), encoding: chosen.encoding };
+}
+
+/** encodeOutput's choice, with the encoding itself left for when the answer is written. */
+function chooseEncoding(stream: CapturedStream): EncodedText {
   const bytes = stream.truncated ? trimPartialCharacter(stream.kept) : stream.kept;
   // isUtf8, not TextDecoder: TextDecoder drops a leading byte-order mark, and building
   // one costs every call a module load (ADR 0012).
-  if (jsonEscapedLength(bytes) <= base64Length(stream.kept.length) && isUtf8(bytes)) {
-    return { text: bytes.toString('utf8'), encoding: 'utf-8' };
-  }
-  return { text: stream.kept.toString('base64'), encoding: 'base64' };
+  if (jsonEscapedLength(bytes) <= base64Length(stream.kept.length) && isUtf8(bytes)) return new EncodedText(bytes, 'utf-8');
+  return new EncodedText(stream.kept, 'base64');
 }
 
 function base64Length(bytes: number): number {
@@ -147,8 +184,13 @@ function trimPartialCharacter(bytes: Buffer): Buffer {
 }
 
 /** Serialises a response as exactly one line. */
-export function responseLine(response: Response | SessionResponse): string {
+export function responseLine(response: Response | ServedResponse | SessionResponse): string {
   return jsonLine(response);
+}
+
+/** responseLine in pieces, for an answer whose output may be large (ADR 0029). */
+export function responseLinePieces(response: ServedResponse | ServedSessionResponse): Generator<string> {
+  return jsonLinePieces(response);
 }
 
 /** The human line for stderr: `portcullis: CODE: message`, with control characters escaped. */

@@ -29,7 +29,7 @@ export interface ActionDescription {
   effects: 'read' | 'write' | 'destructive';
   idempotent: boolean;
   examples: readonly string[];
-  output: 'json';
+  output: 'json' | 'raw';
   /** Seconds the server lets the action run; the MCP bridge waits a little longer (docs/mcp.md). */
   timeout: number;
   args: ArgDescription[];
@@ -62,7 +62,10 @@ export function describeVisible(config: Config, caller: Caller, domainName: stri
   return ok(described);
 }
 
-/** `list`: one line per visible action, `domain action key=<type|a|b> [opt=<int>]`, ending in ` < stdin` when it reads stdin. */
+/**
+ * `list`: one line per visible action, `domain action key=<type|a|b> [opt=<int>]`, ending in
+ * ` < stdin` when it reads stdin and ` > raw` when its stdout is the raw download.
+ */
 export function listVisible(config: Config, caller: Caller): string[] {
   const lines: string[] = [];
   for (const domain of config.domains.values()) {
@@ -72,7 +75,7 @@ export function listVisible(config: Config, caller: Caller): string[] {
         const shape = `${spec.name}=<${spec.type === 'enum' ? spec.values.join('|') : spec.type}>`;
         return spec.required ? shape : `[${shape}]`;
       });
-      lines.push([domain.name, action.name, ...args, ...(action.stdin !== null ? ['< stdin'] : [])].join(' '));
+      lines.push([domain.name, action.name, ...args, ...(action.stdin !== null ? ['< stdin'] : []), ...(action.output === 'raw' ? ['> raw'] : [])].join(' '));
     }
   }
   return lines;
@@ -89,7 +92,7 @@ function describeAction(action: ActionConfig): ActionDescription {
     effects: action.effects ?? (action.level === 'read' ? 'read' : 'destructive'),
     idempotent: action.idempotent,
     examples: action.examples,
-    output: 'json',
+    output: action.output,
     timeout: action.timeout,
     args: [...action.args.values()].map(describeArg),
   };

@@ -12,6 +12,9 @@ import { errorCode } from '../errors.js';
  * blocking write(2) that the reader never takes would hold a thread-pool thread, and
  * process.exit() waits for those threads, so not even a stop signal could end the process.
  */
+/** Characters joined into one write when a line comes in pieces. */
+const WRITE_BATCH_CHARS = 256 * 1024;
+
 export class SessionWriter {
   private pending: Promise<void> = Promise.resolve();
   private gone = false;
@@ -26,12 +29,34 @@ export class SessionWriter {
     return this.gone;
   }
 
-  /** Queues one line; the promise settles when it was written whole or the reader is gone. */
-  write(line: string): Promise<void> {
-    const bytes = Buffer.from(line, 'utf8');
-    const socket = this.socket;
-    this.pending = this.pending.then(() => (socket !== null ? this.writeToSocket(socket, bytes) : this.writeAll(bytes)));
+  /**
+   * Queues one line, whole or in pieces that together make it; the promise settles when it
+   * was written whole or the reader is gone. Pieces are encoded only as the writer reaches
+   * them, so a 64 MiB answer is never one string (ADR 0029).
+   */
+  write(line: string | Iterable<string>): Promise<void> {
+    this.pending = this.pending.then(() => (typeof line === 'string' ? this.writeBytes(Buffer.from(line, 'utf8')) : this.writePieces(line)));
     return this.pending;
+  }
+
+  private async writePieces(pieces: Iterable<string>): Promise<void> {
+    // Small pieces are joined: a short answer still takes one write(2).
+    let batch: string[] = [];
+    let batchLength = 0;
+    for (const piece of pieces) {
+      batch.push(piece);
+      batchLength += piece.length;
+      if (batchLength < WRITE_BATCH_CHARS) continue;
+      if (this.gone) return;
+      await this.writeBytes(Buffer.from(batch.join(''), 'utf8'));
+      batch = [];
+      batchLength = 0;
+    }
+    if (batch.length > 0) await this.writeBytes(Buffer.from(batch.join(''), 'utf8'));
+  }
+
+  private writeBytes(bytes: Buffer): Promise<void> {
+    return this.socket !== null ? this.writeToSocket(this.socket, bytes) : this.writeAll(bytes);
   }
 
   /** Settles when everything queued so far has been written. */
