@@ -17,6 +17,7 @@ import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
 import { chainCost } from './audit-chain.js';
 import { signatureVerifyRows } from './signatures.js';
+import { throughTheBridge } from './mcp.js';
 import { formatTable, formatVerdicts, median, row, type Row, type Verdict } from './table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS) || 40;
@@ -126,6 +127,9 @@ async function main(): Promise<void> {
     const raw = await rawDownloads(dir, RAW_ROUNDS);
     rows.push(...raw.rows);
     verdicts.push(...raw.verdicts);
+    const bridge = await throughTheBridge(Math.max(10, RUNS / 2), 10);
+    rows.push(...bridge.rows);
+    verdicts.push(...bridge.verdicts);
 
     console.log(`Portcullis benchmarks (${RUNS} alternating runs each, medians; node ${process.version})\n`);
     console.log(formatTable(rows));

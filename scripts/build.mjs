@@ -7,7 +7,9 @@
 // - a V8 code cache of that source, made here by serving one real request, so that a
 //   one-shot call deserializes its functions instead of compiling them;
 // - the cold part (TOML parser, zod, full config validation, check) as a compressed string
-//   that src/cold-loader.ts compiles only when needed.
+//   that src/cold-loader.ts compiles only when needed;
+// - the MCP bridge (`portcullis mcp`, with the MCP SDK) as another compressed string that
+//   src/bridge-loader.ts compiles only for that command (ADR 0034).
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,10 +40,13 @@ const cold = await build({ ...common, entryPoints: [join(root, 'src', 'cold.ts')
 // Compressed: the bundle is read and scanned on every call, the chunk only when needed.
 const coldChunk = brotliCompressSync(cold.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
 
+const bridge = await build({ ...common, entryPoints: [join(root, 'src', 'bridge', 'index.ts')], write: false });
+const bridgeChunk = brotliCompressSync(bridge.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
+
 const keepColdOut = {
   name: 'keep-cold-chunk-out',
   setup(b) {
-    b.onResolve({ filter: /^\.\/cold\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/(cold|bridge\/index)\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -50,10 +55,10 @@ const hot = await build({
   entryPoints: [join(root, 'src', 'main.ts')],
   write: false,
   // The cold chunk reaches the hot code as a parameter of its wrapper (below).
-  define: { PORTCULLIS_COLD_CHUNK: 'portcullisColdChunk' },
+  define: { PORTCULLIS_COLD_CHUNK: 'portcullisColdChunk', PORTCULLIS_BRIDGE_CHUNK: 'portcullisBridgeChunk' },
   plugins: [keepColdOut],
 });
-const hotSource = `(function (exports, require, module, __filename, __dirname, portcullisColdChunk) {${hot.outputFiles[0].text}\n})`;
+const hotSource = `(function (exports, require, module, __filename, __dirname, portcullisColdChunk, portcullisBridgeChunk) {${hot.outputFiles[0].text}\n})`;
 
 const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code":"service_unavailable","message":"service unavailable"}}';
 
@@ -70,28 +75,52 @@ const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code"
 function assemble(cache) {
   if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
   if (hotSource.includes('*/')) throw new Error('the hot source holds "*/", which would end the payload comment: write that regex or string another way');
-  const payload = [hotSource, cache === null ? '' : cache.toString('base64'), coldChunk];
+  const payload = [hotSource, cache === null ? '' : cache.toString('base64'), coldChunk, bridgeChunk];
   const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
   const parts = [buildId, ...payload];
   const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
-  const loader = (at, size) => `#!/usr/bin/env node
+  const loader = (at, size, prefix) => `#!/usr/bin/env node
 "use strict";
 // Portcullis, built by scripts/build.mjs. The serve path is in the comment below, with a V8
 // code cache made at build time so that a one-shot call does not compile it (ADR 0012).
+// The MCP bridge's chunk, last, is read only by portcullis mcp (ADR 0034).
 let self = "";
-try { self = require("node:fs").readFileSync(__filename, "utf8"); } catch {}
+const late = (at) => {
+  const fs = require("node:fs");
+  const fd = fs.openSync(__filename, "r");
+  try {
+    const id = Buffer.alloc(${buildId.length});
+    const chunk = Buffer.alloc(at[1] - at[0]);
+    fs.readSync(fd, id, 0, id.length, ${at(0)}[0]);
+    fs.readSync(fd, chunk, 0, chunk.length, at[0]);
+    if (fs.fstatSync(fd).size !== ${size} || id.toString("latin1") !== "${buildId}") throw new Error("the bundle changed");
+    return chunk.toString("latin1");
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+try {
+  const fs = require("node:fs");
+  const fd = fs.openSync(__filename, "r");
+  try {
+    const bytes = Buffer.allocUnsafe(${prefix});
+    if (fs.fstatSync(fd).size === ${size}) self = bytes.toString("latin1", 0, fs.readSync(fd, bytes, 0, bytes.length, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+} catch {}
 const part = (at) => self.slice(at[0], at[1]);
 const unavailable = (line) => {
   try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
   try { require("node:fs").writeSync(2, line); } catch {}
   process.exit(129);
 };
-if (self.length !== ${size} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
+if (self.length !== ${prefix} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
 let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
   serve = new (require("node:vm").Script)(part(${at(1)}), { filename: __filename, cachedData }).runInThisContext();
-  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}));
+  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => late(${at(4)}));
 } catch {
   unavailable(${failure('the bundle cannot be loaded')});
 }
@@ -100,14 +129,15 @@ try {
   // Offsets and size are padded to a fixed width, so writing them does not move the payload.
   const pad = (n) => String(n).padStart(8);
   const span = (start, end) => `[${pad(start)}, ${pad(end)}]`;
-  let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0)));
+  let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0), pad(0)));
   const offsets = [];
   for (const text of parts) {
     offsets.push(offset, offset + text.length);
     offset += text.length + 1;
   }
   const tail = '*/\n';
-  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length));
+  // Everything but the bridge chunk (the last part) is read on every call.
+  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length), pad(offsets[offsets.length - 2]));
   if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
   const bundleText = `${head}${parts.join('\n')}\n${tail}`;
   // ASCII throughout, so the loader's string offsets are byte offsets.
@@ -142,7 +172,7 @@ function trainCodeCache() {
       `const { readFileSync, writeFileSync } = require('node:fs');
 const script = new (require('node:vm').Script)(readFileSync(${JSON.stringify(sourcePath)}, 'utf8'), { filename: ${JSON.stringify(plain)} });
 process.on('exit', () => writeFileSync(${JSON.stringify(cachePath)}, script.createCachedData()));
-script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${JSON.stringify(dir)}, () => { throw new Error('the cold path is not trained'); });
+script.runInThisContext()(exports, require, module, ${JSON.stringify(plain)}, ${JSON.stringify(dir)}, () => { throw new Error('the cold path is not trained'); }, () => { throw new Error('the bridge is not trained'); });
 `,
     );
     const env = { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app a1 n=3 name=abc', SSH_CLIENT: '192.0.2.1 50000 22', SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' };

@@ -1,4 +1,5 @@
 import { runningAccount } from './auth/index.js';
+import { loadBridge } from './bridge-loader.js';
 import { loadCold } from './cold-loader.js';
 import { HELP_TEXT, VERSION } from './cli/version.js';
 import { assertNever } from './errors.js';
@@ -37,6 +38,10 @@ async function main(): Promise<number> {
       return loadCold().runVerifyAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'audit':
       return loadCold().runAudit(invocation.args, { env, out: writeStdout, err: writeStderr });
+    case 'mcp':
+      // stdout is the MCP stream from here: a last-resort failure must not write an answer on it.
+      answered = true;
+      return loadBridge().runMcp(invocation.args, { env, out: writeStdout, err: writeStderr });
     case 'serve':
     case 'bad-options':
       return serve(invocation, {

@@ -25,6 +25,7 @@ describe('help and list fields', () => {
     assert.deepEqual([disk.effects, disk.idempotent, disk.examples, disk.output], ['read', true, ['host disk mount=/var'], 'json']);
     const deploy = actionOf(help, 'app', 'deploy');
     assert.deepEqual([deploy.effects, deploy.idempotent, deploy.output], ['read', false, 'json']);
+    assert.equal(typeof deploy.timeout, 'number', 'the MCP bridge bounds a call by the action timeout');
     assert.equal(deploy.examples.length, 2);
   });
 

@@ -37,6 +37,8 @@ function servedLoads(entry: string, request: string): { files: string[]; builtin
 }
 
 const COLD_FILES = /node_modules\/(zod|smol-toml)\/|\/src\/cold\.js$|\/src\/cli\/(check|unlock|sign|sign-request|verify-audit|audit-seal)\.js$|\/src\/config\/(load|_schema|full)\.js$|\/src\/output\/audit-(verify|seal|lines)\.js$/;
+// The MCP bridge and its SDK are client side only (ADR 0034): a served request loads none of it.
+const BRIDGE_FILES = /node_modules\/@modelcontextprotocol\/|\/src\/bridge\//;
 
 describe('the serve path loads only what serving needs (ADR 0009)', () => {
   it('a request served from a compiled config loads no config parser, no check, no vm or zlib (test build)', () => {
@@ -44,6 +46,12 @@ describe('the serve path loads only what serving needs (ADR 0009)', () => {
     assert.ok(loads.files.some((f) => f.endsWith('/src/run.js')), 'the probe saw nothing: it cannot fail');
     assert.deepEqual(loads.files.filter((f) => COLD_FILES.test(f)), []);
     assert.deepEqual(loads.builtins.filter((m) => m === 'vm' || m === 'zlib'), []);
+  });
+
+  it('MCP-003 a served request loads nothing of the MCP bridge or its SDK (test build)', () => {
+    const loads = servedLoads(MAIN, 'app status');
+    assert.ok(loads.files.some((f) => f.endsWith('/src/bridge-loader.js')), 'the probe saw nothing: it cannot fail');
+    assert.deepEqual(loads.files.filter((f) => BRIDGE_FILES.test(f)), []);
   });
 
   it('the bundle serves it without unpacking its cold chunk (no node:zlib)', () => {

@@ -17,6 +17,7 @@ Operator and client commands:
   portcullis unlock [--config PATH] (--token NAME | --signer NAME | --address IP)
   portcullis verify-audit [--audit-log PATH | --config PATH] [--segment] [--seals PATH [--key file:PATH]] [--json]
   portcullis audit seal --audit-log PATH --key file:PATH --seals PATH
+  portcullis mcp [--config PATH] [--host ALIAS]... [--check]     (MCP bridge, on the agent's machine)
   portcullis --version | --help | -h
   portcullis COMMAND --help     (usage errors: one line on stderr, exit 2)
 

@@ -4,3 +4,4 @@
  */
 export { loadConfig, loadConfigBytes } from './load.js';
 export { writeCompiledConfig } from './compiled.js';
+export { formatPath, schemaProblems, tomlProblem } from './_messages.js';

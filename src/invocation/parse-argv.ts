@@ -25,7 +25,7 @@ export interface ForcedLine {
 export type Invocation =
   | { readonly mode: 'serve'; readonly options: ServeOptions; readonly request: string | null; readonly forcedLine: ForcedLine | null }
   | { readonly mode: 'bad-options'; readonly detail: string; readonly diagnostic: boolean }
-  | { readonly mode: 'check' | 'sign' | 'unlock' | 'verify-audit' | 'audit'; readonly args: readonly string[] }
+  | { readonly mode: 'check' | 'sign' | 'unlock' | 'verify-audit' | 'audit' | 'mcp'; readonly args: readonly string[] }
   | { readonly mode: 'version' | 'help' };
 
 const LEVELS: readonly string[] = ['read', 'ops', 'admin'];
@@ -55,7 +55,7 @@ function withDetailsShown(invocation: Invocation): Invocation {
 
 function parseArgv(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, selfPath: string): Invocation {
   const first = argv[0];
-  if (first === 'check' || first === 'sign' || first === 'unlock' || first === 'verify-audit' || first === 'audit') return { mode: first, args: argv.slice(1) };
+  if (first === 'check' || first === 'sign' || first === 'unlock' || first === 'verify-audit' || first === 'audit' || first === 'mcp') return { mode: first, args: argv.slice(1) };
   if (argv.length === 1 && first === '--version') return { mode: 'version' };
   if (argv.length === 1 && (first === '--help' || first === '-h')) return { mode: 'help' };
 

@@ -30,6 +30,8 @@ export interface ActionDescription {
   idempotent: boolean;
   examples: readonly string[];
   output: 'json' | 'raw';
+  /** Seconds the server lets the action run; the MCP bridge waits a little longer (docs/mcp.md). */
+  timeout: number;
   args: ArgDescription[];
 }
 
@@ -91,6 +93,7 @@ function describeAction(action: ActionConfig): ActionDescription {
     idempotent: action.idempotent,
     examples: action.examples,
     output: action.output,
+    timeout: action.timeout,
     args: [...action.args.values()].map(describeArg),
   };
 }

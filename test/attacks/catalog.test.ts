@@ -6,7 +6,7 @@ import { join } from 'node:path';
 const REPO = join(__dirname, '..', '..', '..');
 // An ID counts only where it opens a string, as in a test name or a row: `'INJ-001'`,
 // `'OUT-011 masks…'`, `` `CFG-021 …` ``. A mention in a comment does not make a test.
-const ID = /(?<=['"`])(?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT)-\d{3}(?=['"` ])/g;
+const ID = /(?<=['"`])(?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT|MCP)-\d{3}(?=['"` ])/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -18,14 +18,14 @@ function sourceFiles(dir: string): string[] {
 
 describe('attack catalog consistency', () => {
   const catalog = readFileSync(join(REPO, 'test', 'attacks', 'CATALOG.md'), 'utf8');
-  const catalogIds = new Set([...catalog.matchAll(/^\| ((?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT)-\d{3}) \|/gm)].map((m) => m[1] as string));
+  const catalogIds = new Set([...catalog.matchAll(/^\| ((?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT|MCP)-\d{3}) \|/gm)].map((m) => m[1] as string));
   const testNames = new Map<string, string>();
   for (const file of ['test', 'e2e', 'src', 'fuzz'].flatMap((dir) => sourceFiles(join(REPO, dir)))) {
     for (const match of readFileSync(file, 'utf8').matchAll(ID)) testNames.set(match[0], file);
   }
 
   it('has at least 80 entries, each ID listed once', () => {
-    const rows = [...catalog.matchAll(/^\| ((?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT)-\d{3}) \|/gm)].length;
+    const rows = [...catalog.matchAll(/^\| ((?:INJ|AUTH|CFG|POL|EXE|OUT|REL|SES|SIG|RAW|AUDIT|MCP)-\d{3}) \|/gm)].length;
     assert.equal(rows, catalogIds.size, 'an ID is listed twice');
     assert.ok(catalogIds.size >= 80, `only ${catalogIds.size} entries`);
   });

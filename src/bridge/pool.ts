@@ -1,0 +1,149 @@
+import type { HostConfig } from './config.js';
+import { oneShotCall, type RunningCall } from './one-shot.js';
+import { SessionLink, type CallOptions, type CallOutcome } from './session-link.js';
+
+/**
+ * The sessions of one host (docs/mcp.md "Transport"): at most `sessions` of them, opened on
+ * first need, replaced after an end or a failure; calls beyond that wait their turn. A host
+ * whose `session` is refused is called one-shot until the next refresh asks again.
+ */
+export class HostPool {
+  private readonly links: SessionLink[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private oneShot = false;
+  private everOpened = false;
+  /** Called when a session opens after an earlier one ended: the host may have changed. */
+  onReconnect: (() => void) | null = null;
+
+  constructor(readonly host: HostConfig) {}
+
+  /** Sessions are tried again (the operator may have enabled them). */
+  retrySessions(): void {
+    this.oneShot = false;
+  }
+
+  /** One request; stopped (and the server's action aborted) when `signal` aborts or the time runs out. */
+  async call(requestLine: string, options: CallOptions, signal: AbortSignal, timeoutMs: number, fresh = false): Promise<CallOutcome> {
+    let running: RunningCall | null = null;
+    let early: CallOutcome | null = null;
+    const stopWith = (outcome: CallOutcome): void => {
+      early ??= outcome;
+      running?.stop(outcome);
+    };
+    const onAbort = (): void => stopWith({ failure: 'the call was cancelled; the host stopped the action', kind: 'cancelled' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => stopWith({ failure: `no answer within ${Math.round(timeoutMs / 1000)} s (call_timeout); the host stopped the action`, kind: 'timeout' }), timeoutMs);
+    try {
+      if (signal.aborted) onAbort();
+      if (early !== null) return early;
+      // A session reads its config once: what must see the host's current config goes one-shot.
+      running = fresh ? oneShotCall(this.host, requestLine, options) : await this.start(requestLine, options);
+      if (early !== null) running.stop(early);
+      this.running.add(running);
+      return await running.outcome;
+    } finally {
+      if (running !== null) this.running.delete(running);
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** The bridge is closing: idle sessions end politely, running calls are stopped (the host aborts their actions). */
+  close(): void {
+    const closing: CallOutcome = { failure: 'the bridge is closing', kind: 'cancelled' };
+    for (const link of this.links.splice(0)) {
+      if (link.busy) link.stop(closing);
+      else link.close();
+    }
+    for (const call of this.running) call.stop(closing);
+  }
+
+  private readonly running = new Set<RunningCall>();
+
+  /** The host's config changed: idle sessions end now, busy ones after their call; new ones read the new config. */
+  recycle(): void {
+    for (const link of this.links) {
+      // A claimed session may be about to carry its call: it ends when released, not now.
+      if (this.claimed.has(link) || link.busy) this.retiring.add(link);
+      else {
+        link.close();
+        link.dead = true;
+      }
+    }
+    this.prune();
+  }
+
+  private readonly retiring = new Set<SessionLink>();
+
+  private async start(requestLine: string, options: CallOptions): Promise<RunningCall> {
+    if (this.oneShot) return oneShotCall(this.host, requestLine, options);
+    const link = await this.acquire();
+    if (link === 'one-shot') return oneShotCall(this.host, requestLine, options);
+    if ('failure' in link || 'answer' in link) return { outcome: Promise.resolve(link), stop: () => {} };
+    if (!link.fits(requestLine, options)) {
+      // The line would break the session's limit (a large upload): this call goes one-shot.
+      this.release(link);
+      return oneShotCall(this.host, requestLine, options);
+    }
+    const outcome = link.call(requestLine, options).finally(() => this.release(link));
+    return { outcome, stop: (why) => link.stop(why) };
+  }
+
+  /** An idle live session, a new one when the pool has room, or the next one freed. */
+  private async acquire(): Promise<SessionLink | 'one-shot' | CallOutcome> {
+    for (;;) {
+      this.prune();
+      const idle = this.links.find((l) => !l.busy && !l.dead && !this.claimed.has(l));
+      if (idle !== undefined) {
+        this.claimed.add(idle);
+        return idle;
+      }
+      if (this.links.length < this.host.sessions) {
+        const link = new SessionLink(this.host);
+        this.links.push(link);
+        this.claimed.add(link);
+        const ready = await link.ready;
+        if (ready === 'ready') {
+          if (this.everOpened) this.onReconnect?.();
+          this.everOpened = true;
+          return link;
+        }
+        this.claimed.delete(link);
+        this.prune();
+        this.wakeOne();
+        if (ready === 'disabled') {
+          this.oneShot = true;
+          return 'one-shot';
+        }
+        return ready;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private readonly claimed = new Set<SessionLink>();
+
+  private release(link: SessionLink): void {
+    this.claimed.delete(link);
+    if (this.retiring.delete(link)) {
+      link.close();
+      link.dead = true;
+    }
+    this.prune();
+    this.wakeOne();
+  }
+
+  private wakeOne(): void {
+    this.waiting.shift()?.();
+  }
+
+  private prune(): void {
+    for (let i = this.links.length - 1; i >= 0; i--) {
+      const link = this.links[i] as SessionLink; // INVARIANT: i is within the array.
+      if (link.dead) {
+        this.links.splice(i, 1);
+        this.claimed.delete(link);
+      }
+    }
+  }
+}
