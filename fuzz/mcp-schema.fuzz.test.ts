@@ -2,13 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fromJsonSchema } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { LinearPattern } from '../src/config/linear-pattern.js';
 import type { ActionConfig, ArgSpec, Config } from '../src/config/index.js';
 import { describeVisible, validateArgs } from '../src/policy/index.js';
 import { parseRequest } from '../src/request/index.js';
 import { helpAnswerSchema } from '../src/bridge/_help-answer.js';
 import { requestText } from '../src/bridge/request-text.js';
-import { inputSchema } from '../src/bridge/tool-schema.js';
+import { linearPatternValidator } from '../src/bridge/input-validator.js';
+import { hostPatterns, inputSchema } from '../src/bridge/tool-schema.js';
 import { makeTempDir } from '../testkit/tmp.js';
 import { fuzzParameters, hostileText } from './_budget.js';
 
@@ -62,9 +64,13 @@ function schemaFor(action: ActionConfig) {
   const described = describeVisible(config, { level: 'read', tags: [] }, null, null);
   assert.ok(described.ok);
   const help = helpAnswerSchema.parse({ ok: true, domains: JSON.parse(JSON.stringify(described.value)) });
-  const schema = inputSchema(help.domains[0]!.actions[0]!);
-  return schema === null ? null : { json: schema, standard: fromJsonSchema(schema) };
+  const described0 = help.domains[0]!.actions[0]!;
+  const schema = inputSchema(described0);
+  // The validator `tools/call` runs: the SDK's, with the operator's patterns matched linearly.
+  return schema === null ? null : { json: schema, standard: fromJsonSchema(schema, linearPatternValidator(hostPatterns(described0), ENGINE)) };
 }
+
+const ENGINE = new AjvJsonSchemaValidator();
 
 function serverAccepts(action: ActionConfig, text: string): boolean {
   const parsed = parseRequest(text, 65536);
@@ -113,5 +119,24 @@ describe('MCP tool schemas (docs/mcp.md "Tools")', () => {
     assert.ok(schema);
     for (const bad of ['-rf', 'a\nb', 'a\u200bb', '\u2028', '\ud800', '\ufffd', 'a\u0085']) assert.equal(await schemaAccepts(schema, bad), false, JSON.stringify(bad));
     assert.equal(await schemaAccepts(schema, "it's a \"b\"\t"), true);
+  });
+
+  it('MCP-014 an operator pattern that backtracks exponentially is matched in linear time: a value of 40 characters is refused at once, another host\'s calls are not held', async () => {
+    const source = '([a-z0-9]+-?)+';
+    const compiled = LinearPattern.compile(source) as { pattern: LinearPattern };
+    const spec: ArgSpec = { ...common, name: 'x', type: 'string', required: true, default: null, maxLength: 256, minLength: 0, pattern: compiled.pattern, patternSource: source, allowLeadingDash: false };
+    const schema = schemaFor(actionWith(spec));
+    assert.ok(schema);
+    // The listed schema keeps the operator's pattern; only the validator runs it linearly.
+    assert.match(String((schema.json.properties as Record<string, Record<string, unknown>>).x?.pattern), /\(\[a-z0-9\]\+-\?\)\+/);
+    // With V8's backtracking RegExp this value takes hours (each character doubles it).
+    assert.equal(await schemaAccepts(schema, `${'a'.repeat(40)}!`), false);
+    assert.equal(await schemaAccepts(schema, 'web-01-blue'), true);
+  });
+
+  it('MCP-014 a host pattern the server could not run (invalid, or breaking out of the wrapper) leaves the action out instead of breaking the bridge', () => {
+    const hostile = (pattern: string) => helpAnswerSchema.parse({ ok: true, domains: [{ name: 't', description: 'T', actions: [{ name: 'a', description: 'A', level: 'read', args: [{ name: 'x', type: 'string', required: true, description: '', pattern }], stdin: false, output: 'json', idempotent: false, examples: [] }] }] }).domains[0]!.actions[0]!;
+    for (const pattern of ['[', ')|(.*', '(a)\\1', '(?=a)a']) assert.equal(inputSchema(hostile(pattern)), null, pattern);
+    assert.notEqual(inputSchema(hostile('[a-z]+')), null);
   });
 });

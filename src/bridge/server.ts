@@ -1,11 +1,13 @@
 import type { McpServer, RegisteredTool, ServerContext } from '@modelcontextprotocol/server';
 import { VERSION } from '../version.js';
 import type { Catalog } from './catalog.js';
+import { linearPatternValidator } from './input-validator.js';
 import { ANSWER_SCHEMA } from './tool-schema.js';
 import type { ToolSpec } from './tools.js';
 
 type Sdk = typeof import('@modelcontextprotocol/server');
-let loaded: { sdk: Sdk; outputSchema: ReturnType<Sdk['fromJsonSchema']> } | undefined;
+type AjvModule = typeof import('@modelcontextprotocol/server/validators/ajv');
+let loaded: { sdk: Sdk; outputSchema: ReturnType<Sdk['fromJsonSchema']>; engine: InstanceType<AjvModule['AjvJsonSchemaValidator']> } | undefined;
 
 /**
  * The SDK, loaded on first use: its module set-up is the bridge's largest start-up cost, so
@@ -16,7 +18,9 @@ export function loadSdk(): NonNullable<typeof loaded> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     // INVARIANT: the module's own type, as the static import would give it.
     const sdk = require('@modelcontextprotocol/server') as Sdk;
-    loaded = { sdk, outputSchema: sdk.fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA) };
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AjvJsonSchemaValidator } = require('@modelcontextprotocol/server/validators/ajv') as AjvModule;
+    loaded = { sdk, outputSchema: sdk.fromJsonSchema<Record<string, unknown>>(ANSWER_SCHEMA), engine: new AjvJsonSchemaValidator() };
   }
   return loaded;
 }
@@ -40,7 +44,13 @@ export function createBridgeServer(catalog: Catalog): McpServer {
     }
     for (const spec of tools) {
       if (registered.has(spec.name)) continue;
-      registered.set(spec.name, { spec: JSON.stringify(spec), tool: register(server, catalog, spec) });
+      // SECURITY: the spec comes from a host: a tool the SDK refuses is left out, and never
+      // ends the bridge (this runs inside a refresh, where a throw would be unhandled).
+      try {
+        registered.set(spec.name, { spec: JSON.stringify(spec), tool: register(server, catalog, spec) });
+      } catch (error) {
+        process.stderr.write(`portcullis mcp: the tool ${spec.name} of host ${spec.host} is left out: ${error instanceof Error ? error.message.split('\n')[0] : 'refused'}\n`);
+      }
     }
   };
   sync(catalog.tools);
@@ -54,10 +64,11 @@ export function createBridgeServer(catalog: Catalog): McpServer {
 }
 
 function register(server: McpServer, catalog: Catalog, spec: ToolSpec): RegisteredTool {
-  const { sdk, outputSchema } = loadSdk();
+  const { sdk, outputSchema, engine } = loadSdk();
+  const input = sdk.fromJsonSchema<Record<string, unknown>>(spec.inputSchema, linearPatternValidator(spec.patterns, engine));
   return server.registerTool(
     spec.name,
-    { title: spec.title, description: spec.description, inputSchema: sdk.fromJsonSchema<Record<string, unknown>>(spec.inputSchema), outputSchema, annotations: spec.annotations },
+    { title: spec.title, description: spec.description, inputSchema: input, outputSchema, annotations: spec.annotations },
     async (args, ctx) => {
       const found = catalog.tool(spec.name);
       if (found === null) return { content: [{ type: 'text', text: `portcullis: the tool ${spec.name} is no longer offered` }], isError: true };

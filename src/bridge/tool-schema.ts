@@ -1,3 +1,4 @@
+import { LinearPattern } from '../config/linear-pattern.js';
 import type { HelpAction, HelpArg } from './_help-answer.js';
 
 /** A JSON Schema object, as MCP carries it. */
@@ -28,9 +29,13 @@ export function argumentSchema(arg: HelpArg): JsonSchema | null {
   if (arg.default !== undefined) common.default = arg.default;
   switch (arg.type) {
     case 'string': {
-      const dash = arg.allow_leading_dash === true ? '' : '(?!-)';
+      const base = basePattern(arg);
+      // SECURITY: the host's pattern must be one the server's linear engine runs: one that is
+      // not (a hostile or broken host) leaves the action out instead of breaking the bridge.
+      if (arg.pattern !== undefined && 'error' in LinearPattern.compile(arg.pattern)) return null;
       // The operator's pattern matches the whole value, with the u flag (docs/config.md).
-      const pattern = arg.pattern === undefined ? `^${dash}${CHAR}*$` : `^${dash}(?=${CHAR}*$)(?:${arg.pattern})$`;
+      const dash = arg.allow_leading_dash === true ? '' : '(?!-)';
+      const pattern = arg.pattern === undefined ? base : `^${dash}(?=${CHAR}*$)(?:${arg.pattern})$`;
       return { type: 'string', ...common, minLength: arg.min_length ?? 0, maxLength: arg.max_length ?? 256, pattern };
     }
     case 'enum': {
@@ -48,6 +53,29 @@ export function argumentSchema(arg: HelpArg): JsonSchema | null {
     default:
       return null;
   }
+}
+
+/** A string argument's schema pattern without the operator's: only the characters and the leading dash. */
+function basePattern(arg: HelpArg): string {
+  return `^${arg.allow_leading_dash === true ? '' : '(?!-)'}${CHAR}*$`;
+}
+
+/**
+ * The operator's pattern of an argument, and the schema pattern to check with a backtracking
+ * engine instead (ADR 0035): a JSON Schema validator runs `pattern` with V8's backtracking
+ * RegExp, and a pattern the server runs in linear time, such as `([a-z0-9]+-?)+`, can
+ * take it seconds to minutes on a value of 30 characters.
+ */
+export interface HostPattern {
+  readonly source: string;
+  readonly base: string;
+}
+
+/** The operator's patterns of an action's arguments, by argument name. */
+export function hostPatterns(action: HelpAction): Record<string, HostPattern> {
+  const patterns: Record<string, HostPattern> = Object.create(null) as Record<string, HostPattern>;
+  for (const arg of action.args) if (arg.type === 'string' && arg.pattern !== undefined) patterns[arg.name] = { source: arg.pattern, base: basePattern(arg) };
+  return { ...patterns };
 }
 
 /** The `inputSchema` of an action's tool, or null when an argument cannot be described. */

@@ -1,7 +1,7 @@
 import { parseRequest } from '../request/index.js';
 import type { HelpAction, HelpAnswer } from './_help-answer.js';
 import { toolName } from './tool-names.js';
-import { inputSchema, type JsonSchema } from './tool-schema.js';
+import { hostPatterns, inputSchema, type HostPattern, type JsonSchema } from './tool-schema.js';
 
 const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -20,6 +20,8 @@ export interface ToolSpec {
   readonly title: string;
   readonly description: string;
   readonly inputSchema: JsonSchema;
+  /** The operator's patterns, matched by the server's linear engine, never by the schema validator's. */
+  readonly patterns: Readonly<Record<string, HostPattern>>;
   readonly annotations: { readonly title: string; readonly readOnlyHint: boolean; readonly destructiveHint: boolean; readonly idempotentHint: boolean; readonly openWorldHint: false };
 }
 
@@ -72,6 +74,7 @@ function toolOf(name: string, host: string, domain: string, action: HelpAction, 
     title: action.description,
     description: describe(domain, action, needsProof),
     inputSchema: schema,
+    patterns: hostPatterns(action),
     annotations: {
       title: action.description,
       readOnlyHint: effects === 'read',
