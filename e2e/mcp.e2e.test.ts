@@ -189,6 +189,26 @@ describe('portcullis mcp when things change or break', () => {
     }
   });
 
+  it('MCP-015 a call cancelled while it waits for a session is never sent: the host has no record of it', async () => {
+    const queued = await connectBridge(host, host.bridgeConfig('sessions = 1'));
+    try {
+      const busy = queued.client.callTool({ name: 't_sleep', arguments: { seconds: 3 } });
+      await until('the first action to start', () => host.audit().find((r) => r.event === 'decision' && r.action === 'sleep' && r.args?.seconds === '3'));
+      const controller = new AbortController();
+      const waiting = queued.client.callTool({ name: 't_echo', arguments: { msg: 'never-sent' } }, { signal: controller.signal });
+      await sleep(300);
+      controller.abort();
+      await assert.rejects(waiting);
+      assert.equal(((await busy) as Json).structuredContent.ok, true, 'the running call was not disturbed');
+      const again = (await queued.client.callTool({ name: 't_echo', arguments: { msg: 'after' } })) as Json;
+      assert.equal(again.structuredContent.stdout, 'after\n');
+      await sleep(1000);
+      assert.equal(host.audit().some((r) => r.args?.msg === 'never-sent' || (typeof r.request === 'string' && r.request.includes('never-sent'))), false, 'the cancelled call reached the host');
+    } finally {
+      await queued.client.close();
+    }
+  });
+
   it('MCP-008 a host whose sshd dies mid-call gives a clean tool error, and the bridge lives on', async () => {
     const other = await startMcpHost();
     const dying = await connectBridge(other, other.bridgeConfig());

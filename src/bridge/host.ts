@@ -1,9 +1,9 @@
 import { helpAnswerSchema, type HelpAnswer } from './_help-answer.js';
 import type { HostConfig } from './config.js';
-import { HostPool } from './pool.js';
+import { HostPool, type RequestLine } from './pool.js';
 import { ProofError, signerFor, type RequestSigner } from './proof.js';
 import { requestText } from './request-text.js';
-import { errorResult, toolResult, type ToolResult } from './result.js';
+import { toolResult, type ToolResult } from './result.js';
 import type { CallOutcome } from './session-link.js';
 import { STDIN_PROPERTY } from './tool-schema.js';
 import type { HostDiscovery, ToolSpec } from './tools.js';
@@ -54,16 +54,8 @@ export class Host {
     const command = requestText(tool.domain, tool.action, args);
     // INVARIANT: the typeof check just made holds for the cast.
     const stdin = tool.stdin && typeof args[STDIN_PROPERTY] === 'string' ? (args[STDIN_PROPERTY] as string) : null;
-    let line = command;
-    if (tool.needsProof) {
-      // INVARIANT: needsProof is set only for a host whose discovery was signed.
-      const signer = this.signer as RequestSigner;
-      try {
-        line = await signer(command, stdin);
-      } catch (error) {
-        return errorResult(error instanceof ProofError ? error.message : `host ${this.config.alias}: the proof could not be made`);
-      }
-    }
+    // INVARIANT: needsProof is set only for a host whose discovery was signed.
+    const line = tool.needsProof ? this.signed(this.signer as RequestSigner, command, stdin) : command;
     const timeout = this.config.callTimeout ?? (tool.timeout ?? DEFAULT_ACTION_TIMEOUT) + CALL_GRACE_SECONDS;
     const onChunk = context.progress === undefined ? undefined : (stream: string, data: string) => context.progress?.(`${stream}: ${data.slice(0, 1000)}`);
     const outcome = await this.pool.call(line, { stdin, ...(onChunk !== undefined ? { onChunk } : {}) }, context.signal, timeout * 1000);
@@ -74,15 +66,19 @@ export class Host {
     this.pool.close();
   }
 
-  private async help(signer: RequestSigner | null, signal: AbortSignal): Promise<HelpAnswer | { error: string }> {
-    let line = 'help';
-    if (signer !== null) {
+  /** The request signed when its call has its turn (see RequestLine). */
+  private signed(signer: RequestSigner, command: string, stdin: string | null): RequestLine {
+    return async () => {
       try {
-        line = await signer('help', null);
+        return await signer(command, stdin);
       } catch (error) {
-        return { error: error instanceof ProofError ? error.message : `host ${this.config.alias}: the proof could not be made` };
+        return { failure: error instanceof ProofError ? error.message : `host ${this.config.alias}: the proof could not be made`, kind: 'protocol' };
       }
-    }
+    };
+  }
+
+  private async help(signer: RequestSigner | null, signal: AbortSignal): Promise<HelpAnswer | { error: string }> {
+    const line = signer === null ? 'help' : this.signed(signer, 'help', null);
     const outcome: CallOutcome = await this.pool.call(line, { stdin: null }, signal, DISCOVERY_TIMEOUT_MS, true);
     if ('failure' in outcome) return { error: outcome.failure };
     const parsed = helpAnswerSchema.safeParse(outcome.answer);

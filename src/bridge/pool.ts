@@ -3,6 +3,14 @@ import { oneShotCall, type RunningCall } from './one-shot.js';
 import { SessionLink, type CallOptions, type CallOutcome } from './session-link.js';
 
 /**
+ * A call's request line, or how to make it once the call has its turn: a proof is made only
+ * then, so a call that waited behind others never carries a stale one (each stale proof
+ * counts towards the credential's lockout), and a call cancelled while it waited costs no
+ * touch of a security key.
+ */
+export type RequestLine = string | (() => Promise<string | CallOutcome>);
+
+/**
  * The sessions of one host (docs/mcp.md "Transport"): at most `sessions` of them, opened on
  * first need, replaced after an end or a failure; calls beyond that wait their turn. A host
  * whose `session` is refused is called one-shot until the next refresh asks again.
@@ -23,7 +31,7 @@ export class HostPool {
   }
 
   /** One request; stopped (and the server's action aborted) when `signal` aborts or the time runs out. */
-  async call(requestLine: string, options: CallOptions, signal: AbortSignal, timeoutMs: number, fresh = false): Promise<CallOutcome> {
+  async call(request: RequestLine, options: CallOptions, signal: AbortSignal, timeoutMs: number, fresh = false): Promise<CallOutcome> {
     let running: RunningCall | null = null;
     let early: CallOutcome | null = null;
     const stopWith = (outcome: CallOutcome): void => {
@@ -37,7 +45,8 @@ export class HostPool {
       if (signal.aborted) onAbort();
       if (early !== null) return early;
       // A session reads its config once: what must see the host's current config goes one-shot.
-      running = fresh ? oneShotCall(this.host, requestLine, options) : await this.start(requestLine, options);
+      const stopped = (): CallOutcome | null => early;
+      running = fresh ? await this.oneShotWhenReady(request, options, stopped) : await this.start(request, options, stopped);
       if (early !== null) running.stop(early);
       this.running.add(running);
       return await running.outcome;
@@ -75,18 +84,37 @@ export class HostPool {
 
   private readonly retiring = new Set<SessionLink>();
 
-  private async start(requestLine: string, options: CallOptions): Promise<RunningCall> {
-    if (this.oneShot) return oneShotCall(this.host, requestLine, options);
+  private async start(request: RequestLine, options: CallOptions, stopped: () => CallOutcome | null): Promise<RunningCall> {
+    if (this.oneShot) return this.oneShotWhenReady(request, options, stopped);
     const link = await this.acquire();
-    if (link === 'one-shot') return oneShotCall(this.host, requestLine, options);
-    if ('failure' in link || 'answer' in link) return { outcome: Promise.resolve(link), stop: () => {} };
-    if (!link.fits(requestLine, options)) {
+    if (link === 'one-shot') return this.oneShotWhenReady(request, options, stopped);
+    if ('failure' in link || 'answer' in link) return settled(link);
+    // SECURITY: a call cancelled or timed out while it waited for its turn is never sent.
+    const before = stopped();
+    if (before !== null) {
+      this.release(link);
+      return settled(before);
+    }
+    const line = typeof request === 'string' ? request : await request();
+    const after = typeof line === 'string' ? stopped() : line;
+    if (after !== null) {
+      this.release(link);
+      return settled(after);
+    }
+    if (!link.fits(line as string, options)) {
       // The line would break the session's limit (a large upload): this call goes one-shot.
       this.release(link);
-      return oneShotCall(this.host, requestLine, options);
+      return oneShotCall(this.host, line as string, options);
     }
-    const outcome = link.call(requestLine, options).finally(() => this.release(link));
+    const outcome = link.call(line as string, options).finally(() => this.release(link));
     return { outcome, stop: (why) => link.stop(why) };
+  }
+
+  private async oneShotWhenReady(request: RequestLine, options: CallOptions, stopped: () => CallOutcome | null): Promise<RunningCall> {
+    const line = typeof request === 'string' ? request : await request();
+    if (typeof line !== 'string') return settled(line);
+    const stop = stopped();
+    return stop !== null ? settled(stop) : oneShotCall(this.host, line, options);
   }
 
   /** An idle live session, a new one when the pool has room, or the next one freed. */
@@ -146,4 +174,9 @@ export class HostPool {
       }
     }
   }
+}
+
+/** A call that ends before anything is sent. */
+function settled(outcome: CallOutcome): RunningCall {
+  return { outcome: Promise.resolve(outcome), stop: () => {} };
 }

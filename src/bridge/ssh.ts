@@ -5,14 +5,16 @@ import type { HostConfig } from './config.js';
 const STDERR_KEEP = 4096;
 
 /**
- * Runs the system `ssh` for one host, without a shell: `-T -o BatchMode=yes`, the host's `-o`
- * options, `-o ConnectTimeout=10`, the destination, then `--` and the request. ssh reads options after the
+ * Runs the system `ssh` for one host, without a shell: `-T -o BatchMode=yes`, no connection
+ * sharing, the host's `-o` options, `-o ConnectTimeout=10`, the destination, then `--` and the request. ssh reads options after the
  * destination too, so `--` keeps a request from ever being read as one.
  */
 export function spawnSsh(host: HostConfig, command: string): SshProcess {
   // ssh keeps the first value it is given for an option: the host's own options come first,
-  // so its ConnectTimeout, if any, wins over the default one here.
-  const args = ['-T', '-o', 'BatchMode=yes', ...host.sshOptions.flatMap((o) => ['-o', o]), '-o', 'ConnectTimeout=10', host.ssh, '--', command];
+  // so its ConnectTimeout, if any, wins over the default one here. Connection sharing comes
+  // before them, off: stopping this ssh must close the connection, so that the server aborts
+  // the action; a shared master connection would outlive it and the action would run on.
+  const args = ['-T', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', ...host.sshOptions.flatMap((o) => ['-o', o]), '-o', 'ConnectTimeout=10', host.ssh, '--', command];
   const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   return new SshProcess(child);
 }
