@@ -180,6 +180,10 @@ class RunningAction {
     if (this.raw === null) this.stopTimersAndListeners();
     // Whatever the main process left in its group dies with it.
     this.killGroup('SIGKILL');
+    // A raw action stopped by its timeout, a stop signal, a lost reader or the cap owes the
+    // reader nothing more: waiting for a paused pipe to drain would wait for a reader that
+    // may never read again, and no outcome would be written (settle() gives the flush 1 s).
+    if (this.raw !== null && (this.timedOut || this.aborted || this.overCap)) return this.settle(this.exitFields());
     if (this.openPipes === 0) return this.end();
     // A process that escaped the group (setsid) may still hold the pipes: answer anyway.
     if (this.raw === null) return this.later(PIPE_DRAIN_MS, () => this.end());

@@ -114,6 +114,28 @@ describe('attack catalog: EXE (spawn, environment, timeout, process groups)', ()
     assert.ok(result.durationMs < 1500, `the answer waited ${result.durationMs} ms for the escaped process`);
   });
 
+  it('EXE-022 a raw action whose reader stopped reading still ends at its timeout, and at a stop signal, with its outcome', { timeout: 30000 }, async () => {
+    // A sink that is always full and never drains: a client that stopped reading for good.
+    const stuck = () => ({ write: () => false, onceDrained: () => undefined, onGone: () => undefined, flushed: () => new Promise<void>(() => undefined), readerGone: false });
+    const plan = { file: '/bin/cat', args: ['/dev/zero'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 500, maxOutputBytes: 1000 };
+    const started = Date.now();
+    const timedOut = await Promise.race([
+      runAction(plan, { stdin: null, killGraceMs: 100, abort: new AbortController().signal, rawStdout: { sink: stuck(), maxBytes: 1 << 30 } }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 10000)),
+    ]);
+    assert.ok(timedOut !== null, 'the timeout never ended a raw action whose reader stopped');
+    assert.equal(timedOut.outcome, 'timeout');
+    assert.ok(Date.now() - started < 5000);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const aborted = await Promise.race([
+      runAction({ ...plan, timeoutMs: 60000 }, { stdin: null, killGraceMs: 100, abort: controller.signal, rawStdout: { sink: stuck(), maxBytes: 1 << 30 } }),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 10000)),
+    ]);
+    assert.ok(aborted !== null, 'a stop signal never ended a raw action whose reader stopped');
+    assert.equal(aborted.outcome, 'aborted');
+  });
+
   it('EXE-014 never turns an action that exited just before its deadline into a timeout', async () => {
     const result = await runAction(
       { file: '/bin/sh', args: ['-c', 'setsid sleep 3 & echo $!; sleep 0.25'], env: { PATH: '/usr/bin:/bin' }, cwd: '/', timeoutMs: 300, maxOutputBytes: 1000 },
