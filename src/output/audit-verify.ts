@@ -83,7 +83,7 @@ class Walk {
       if (problem !== null) return fail(problem, this.summary());
     }
     if (this.records === 0) return fail({ line: 0, kind: 'empty', detail: 'the log holds no record' }, this.summary());
-    const cut = this.tailCut();
+    const cut = this.headCut() ?? this.tailCut();
     return cut === null ? { ok: true, summary: this.summary() } : fail(cut, this.summary());
   }
 
@@ -142,6 +142,20 @@ class Walk {
     }
     if (reorderedAt > 0) return { line, kind: 'reordered', detail: `seq ${expected} was expected here; it is at line ${reorderedAt}` };
     return { line, kind: 'deleted', detail: `seq ${expected} was expected here: records were deleted before this line` };
+  }
+
+  /**
+   * A seal made on this very file names a record before its first: its head was cut. A
+   * rotated part may start later than genesis (`--segment`), but never later than what was
+   * sealed in it.
+   */
+  private headCut(): AuditProblem | null {
+    const firstSeq = this.first?.seq;
+    if (firstSeq === undefined) return null;
+    let earliest: SealPoint | null = null;
+    for (const seal of this.options.seals) if (seal.ino === this.ino && seal.seq < firstSeq && (earliest === null || seal.seq < earliest.seq)) earliest = seal;
+    if (earliest === null) return null;
+    return { line: 1, kind: 'head_cut', detail: `the log starts at seq ${firstSeq}, but the seal of ${earliest.ts} saw seq ${earliest.seq} in this file: records were cut from its start` };
   }
 
   /** A seal made on this very file names a record past its end: its tail was cut. */

@@ -108,6 +108,19 @@ describe('AUDIT: tampering is caught and the first bad line named', () => {
     assert.match(reset.reason, /cut from its end/);
   });
 
+  it('AUDIT-019 records cut from the start of a rotated part pass --segment alone, and fail against a seal made on that file', () => {
+    const { host } = hostWithRecords();
+    const { key, seals } = sealKit(host);
+    assert.equal(seal(host, key, seals).status, 0);
+    for (let i = 0; i < 2; i++) assert.equal(host.run(`t echo msg=later${i}`).status, 0);
+    // Everything up to and past the sealed record goes: only the last three records stay.
+    writeLines(host.log, readLines(host.log).slice(-3));
+    // A rotated part may start after genesis: without a seal, a cut head looks like one.
+    assert.equal(verifyAudit(['--audit-log', host.log, '--segment']).status, 0);
+    expectProblem(['--audit-log', host.log, '--segment', '--seals', seals, '--key', `file:${key}`], 'head_cut', 1);
+    assert.notEqual(seal(host, key, seals).status, 0, 'audit seal sealed a log whose head was cut');
+  });
+
   it('AUDIT-010 a missing log, an empty log and a missing seal log all fail', () => {
     const host = makeChainHost();
     expectProblem(['--audit-log', host.log], 'missing', 0);
