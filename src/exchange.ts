@@ -351,6 +351,11 @@ export class Exchange {
       ...(result.abortDetail !== null ? { detail: capForLog(result.abortDetail, 512) } : {}),
     });
     const lost = written ? '' : 'portcullis: audit outcome record could not be written\n';
+    // The log cannot hold why: syslog does, whatever the answer's channel (a raw answer has no line for it).
+    if (!written) {
+      const why = this.service.log.lastError;
+      this.io.syslog(`service_unavailable: the audit outcome record could not be written${why === null ? '' : `: ${capForLog(why, 400)}`} (account ${this.io.user}, config ${this.service.configPath}, request ${this.requestId})`);
+    }
     const where = { domain: action.domain, action: action.name };
     const executed = action.output === 'raw' ? rawExecutedResponse : executedResponse;
     switch (result.outcome) {

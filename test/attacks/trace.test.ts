@@ -1,12 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, chmodSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { makeAttackHost } from '../../testkit/attack-config.js';
 import { assertOutcome, refused } from '../../testkit/attack-rows.js';
 import { runBundle } from '../../testkit/bundle.js';
 import { SyslogReceiver } from '../../testkit/syslog-receiver.js';
+import { makeChainHost } from '../../testkit/audit-chain.js';
+import { BUNDLE } from '../../testkit/sshd.js';
 
 // The server-side trace of docs/protocol.md §2.1, received by a real socket that logger(1)
 // writes to: the bundle's own path, not a stand-in for it.
@@ -57,6 +60,25 @@ describe('attack catalog: every service_unavailable leaves a server-side trace',
     writeFileSync(target, '', { mode: 0o600 });
     symlinkSync(target, join(host.dir, 'audit.jsonl'));
     assertOneTrace((await traced(['--config', host.config], { SSH_ORIGINAL_COMMAND: 'app status' })).lines, /audit/, host.config);
+  });
+
+  it('OUT-029 traces an outcome record the log could not take, for a raw action too, whose answer has no line for it', async () => {
+    const host = makeChainHost('enabled = true, lock_timeout = 1');
+    const lock = join(host.stateDir, 'audit.lock');
+    // The action leaves a holder of the audit lock behind (out of its group): the decision
+    // was written, the outcome waits a second for the lock and is lost.
+    appendFileSync(host.config, `[domains.t.actions.get]\ndescription = "Download"\nlevel = "read"\noutput = "raw"\nexec = ["/bin/sh", "-c", "setsid flock -x ${lock} sleep 4 </dev/null >/dev/null 2>&1 & sleep 0.5; printf payload"]\n`);
+    const receiver = await SyslogReceiver.start();
+    try {
+      const result = spawnSync(BUNDLE, ['--config', host.config], { env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 't get', PORTCULLIS_SYSLOG_SOCKET: receiver.socket }, encoding: 'utf8' });
+      assert.equal(result.stdout, 'payload');
+      const lines = await receiver.settle();
+      assert.equal(lines.length, 1, `expected one syslog line, got ${JSON.stringify(lines)} (stderr ${result.stderr})`);
+      assert.match(lines[0] as string, / portcullis: service_unavailable: the audit outcome record could not be written.*request /);
+      assert.equal(readFileSync(host.log, 'utf8').split('\n').filter((l) => l.includes('"event":"outcome"')).length, 0, 'the outcome was written after all: the test cannot fail');
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('OUT-032 puts an audited service_unavailable in the audit log with its detail, and nothing in syslog', async () => {
