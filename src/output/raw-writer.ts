@@ -1,6 +1,5 @@
-import { fstatSync, write } from 'node:fs';
 import type { Socket } from 'node:net';
-import { errorCode } from '../errors.js';
+import { isPipeOrSocket, writeAllToFd } from './descriptor.js';
 
 /**
  * Where a raw action's stdout goes (docs/protocol.md §13): bytes as they are, with
@@ -59,7 +58,7 @@ export class FdByteSink implements ByteSink {
     }
     this.inFlight += chunk.length;
     this.pending = this.pending.then(async () => {
-      await this.writeAll(chunk);
+      await writeAllToFd(this.fd, chunk, () => this.gone, () => this.markGone());
       this.inFlight -= chunk.length;
       if (this.inFlight < HIGH_WATER) this.runDrainListeners();
     });
@@ -119,33 +118,5 @@ export class FdByteSink implements ByteSink {
     }
   }
 
-  private async writeAll(bytes: Buffer): Promise<void> {
-    let offset = 0;
-    while (!this.gone && offset < bytes.length) {
-      const written = await this.writeOnce(bytes, offset);
-      if (written === null) await new Promise((resolve) => setTimeout(resolve, 5));
-      else offset += written;
-    }
-  }
 
-  /** Bytes written, or null to retry (a descriptor someone left non-blocking was full). */
-  private writeOnce(bytes: Buffer, offset: number): Promise<number | null> {
-    return new Promise((resolve) => {
-      write(this.fd, bytes, offset, bytes.length - offset, null, (error, written) => {
-        if (error === null) return resolve(written);
-        if (errorCode(error) === 'EAGAIN') return resolve(null);
-        this.markGone();
-        resolve(0);
-      });
-    });
-  }
-}
-
-function isPipeOrSocket(fd: number): boolean {
-  try {
-    const stat = fstatSync(fd);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,5 @@
-import { fstatSync, write } from 'node:fs';
 import type { Socket } from 'node:net';
-import { errorCode } from '../errors.js';
+import { isPipeOrSocket, writeAllToFd } from '../output/descriptor.js';
 
 /**
  * Writes a session's lines to a descriptor without blocking the event loop, so timers and
@@ -56,7 +55,10 @@ export class SessionWriter {
   }
 
   private writeBytes(bytes: Buffer): Promise<void> {
-    return this.socket !== null ? this.writeToSocket(this.socket, bytes) : this.writeAll(bytes);
+    if (this.socket !== null) return this.writeToSocket(this.socket, bytes);
+    return writeAllToFd(this.fd, bytes, () => this.gone, () => {
+      this.gone = true;
+    });
   }
 
   /** Settles when everything queued so far has been written. */
@@ -93,33 +95,5 @@ export class SessionWriter {
     });
   }
 
-  private async writeAll(bytes: Buffer): Promise<void> {
-    let offset = 0;
-    while (!this.gone && offset < bytes.length) {
-      const written = await this.writeOnce(bytes, offset);
-      if (written === null) await new Promise((resolve) => setTimeout(resolve, 5));
-      else offset += written;
-    }
-  }
 
-  /** Bytes written, or null to retry (a descriptor someone left non-blocking was full). */
-  private writeOnce(bytes: Buffer, offset: number): Promise<number | null> {
-    return new Promise((resolve) => {
-      write(this.fd, bytes, offset, bytes.length - offset, null, (error, written) => {
-        if (error === null) return resolve(written);
-        if (errorCode(error) === 'EAGAIN') return resolve(null);
-        this.gone = true;
-        resolve(0);
-      });
-    });
-  }
-}
-
-function isPipeOrSocket(fd: number): boolean {
-  try {
-    const stat = fstatSync(fd);
-    return stat.isFIFO() || stat.isSocket();
-  } catch {
-    return false;
-  }
 }
