@@ -1,9 +1,10 @@
-import { accessSync, closeSync, constants, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspectStateDir } from '../auth/state-dir.js';
 import type { Config, ConfigProblem } from '../config/index.js';
 import { startOf } from '../output/audit-chain.js';
 import { readHead, readTailLink } from '../output/audit-head.js';
+import { isExecutableFile } from './_executable.js';
 
 /**
  * What `check` verifies for `[server.audit_chain]` (docs/audit.md): a usable state_dir and a
@@ -43,14 +44,5 @@ function headDisagreement(logPath: string, headPath: string): string | null {
     return null;
   } finally {
     closeSync(fd);
-  }
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
   }
 }

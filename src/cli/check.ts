@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { runningAccount } from '../auth/identity.js';
 import { errorCode } from '../errors.js';
 import { compiledFormDefect, compiledPathFor, readCapped, resolveConfigPath, type Config, type ConfigProblem } from '../config/index.js';
@@ -11,6 +11,7 @@ import { readEffectiveSshdConfig, readSshdWarnings } from './_sshd-warnings.js';
 import { jsonLine } from '../output/json-line.js';
 import { inspectAuditLog } from '../output/audit-file.js';
 import { chainFindings } from './_chain-check.js';
+import { isExecutableFile } from './_executable.js';
 import { inspectStateDir } from '../auth/state-dir.js';
 import { compiledFormWidening } from '../config/_no-wider.js';
 
@@ -112,15 +113,6 @@ function runtimeProblems(config: Config): ConfigProblem[] {
     for (const message of inspectStateDir(config.server.stateDir)) problems.push({ path: 'server.state_dir', message });
   }
   return problems;
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function isDirectory(path: string): boolean {
