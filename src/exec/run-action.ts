@@ -6,6 +6,7 @@ import { closeInheritedDescriptors } from './_inherited-fds.js';
 import { LAUNCHER, launcherArgs, notExecutable } from './_launcher.js';
 import type { AbortWatch } from './abort-watch.js';
 import { RawStdoutStream, type RawStdout } from './_raw-stdout.js';
+import { openRawPipe, type RawPipe } from './_raw-pipe.js';
 
 /** How an action ended, classified once, here: what the audit outcome and the answer say. */
 export type ExecOutcome = 'exited' | 'timeout' | 'aborted' | 'exec_failed' | 'output_too_large';
@@ -62,6 +63,8 @@ class RunningAction {
   private readonly stderr: StreamCapture;
   /** Set for `output = "raw"`: stdout goes to the client, not into a capture. */
   private readonly raw: RawStdoutStream | null;
+  /** A raw stdout read into one reused buffer; null when Node's own pipe is used instead. */
+  private rawPipe: RawPipe | null = null;
   private child: ChildProcess | null = null;
   private timedOut = false;
   private aborted = false;
@@ -91,6 +94,7 @@ class RunningAction {
     closeInheritedDescriptors();
     const gone = this.options.clientGone?.() ?? null;
     if (gone !== null) return this.settle({ aborted: true, abortDetail: gone });
+    if (this.raw !== null) this.rawPipe = openRawPipe();
     let child: ChildProcess;
     try {
       child = nodeChildProcess().spawn(LAUNCHER, launcherArgs(this.plan.file, this.plan.args, this.plan.env), {
@@ -99,20 +103,29 @@ class RunningAction {
         cwd: this.plan.cwd,
         env: this.plan.env,
         // Descriptor 3: the guard's end of a channel only we hold (see _launcher.ts).
-        stdio: [this.options.stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
+        stdio: [this.options.stdin === null ? 'ignore' : 'pipe', this.rawPipe?.childEnd ?? 'pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
       return this.settle({ spawnError: error instanceof Error ? error.message : 'spawn failed' });
+    } finally {
+      // The child has its own copy now; ours would keep the pipe from ever reaching EOF.
+      this.rawPipe?.closeChildEnd();
     }
     this.child = child;
     const guardChannel = child.stdio[3];
     guardChannel?.on('error', () => undefined);
     this.options.abort.addEventListener('abort', this.onAbort);
     this.later(this.plan.timeoutMs, this.onTimeout);
-    if (this.raw !== null && child.stdout !== null) {
-      this.raw.attach(child.stdout);
+    if (this.raw !== null) {
+      const raw = this.raw;
       this.options.rawStdout?.sink.onGone(this.onReaderGone);
-      this.watchClose(child.stdout);
+      if (this.rawPipe !== null) {
+        const reader = this.rawPipe.read((chunk) => raw.push(reader, chunk));
+        this.watchClose(reader);
+      } else {
+        if (child.stdout !== null) raw.attach(child.stdout);
+        this.watchClose(child.stdout);
+      }
     } else {
       this.capture(child.stdout, this.stdout, 'stdout');
     }
@@ -252,6 +265,7 @@ class RunningAction {
     // channel now wakes no guard.
     this.child?.stdio[3]?.destroy();
     this.child?.stdout?.destroy();
+    this.rawPipe?.close();
     this.child?.stderr?.destroy();
     const fieldsWithDefaults = {
       spawnError: null,

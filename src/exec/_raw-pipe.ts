@@ -1,0 +1,103 @@
+import type { Socket } from 'node:net';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeChildProcess } from '../builtins.js';
+
+/** One pipe read: a FIFO holds 64 KiB, so a bigger buffer would never fill. */
+const READ_BUFFER_BYTES = 64 * 1024;
+const MKFIFO = ['/usr/bin/mkfifo', '/bin/mkfifo'];
+
+/** Called with each read, in the one buffer; false pauses the reader until it is resumed. */
+export type OnRead = (chunk: Buffer) => boolean;
+
+/**
+ * A pipe for a raw action's stdout that we read into one fixed buffer (ADR 0038). The
+ * stdio pipe Node makes for a child hands over a new 64 KiB buffer for every read, which
+ * V8 frees only at its next collection: a 1 GiB download grew our RSS by half, and the
+ * allocations cost CPU. Node cannot make an anonymous pipe, so this is a FIFO made in a
+ * private directory and unlinked at once; only its two open ends remain.
+ */
+export interface RawPipe {
+  /** The write end, for the child's descriptor 1; close it once the child has it. */
+  readonly childEnd: number;
+  closeChildEnd(): void;
+  /** Starts reading the read end; the socket emits 'close' at EOF, and nothing else. */
+  read(onRead: OnRead): Socket;
+  /** Closes both ends, for a child that never started. */
+  close(): void;
+}
+
+/** Null when no FIFO can be made here (no writable temporary directory, no mkfifo): the caller uses Node's own pipe. */
+export function openRawPipe(): RawPipe | null {
+  let dir: string | null = null;
+  let readEnd = -1;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-raw-'));
+    const path = join(dir, 'stdout');
+    if (!makeFifo(path)) return null;
+    // Non-blocking, so opening the read end does not wait for a writer; libuv reads it that way.
+    readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writeEnd = openSync(path, constants.O_WRONLY);
+    return new FifoPipe(readEnd, writeEnd);
+  } catch {
+    if (readEnd >= 0) closeQuietly(readEnd);
+    return null;
+  } finally {
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function makeFifo(path: string): boolean {
+  for (const tool of MKFIFO) {
+    const made = nodeChildProcess().spawnSync(tool, ['-m', '600', '--', path], { stdio: 'ignore', env: {} });
+    if (made.status === 0) return true;
+    if (made.error === undefined) return false;
+  }
+  return false;
+}
+
+class FifoPipe implements RawPipe {
+  private childEndOpen = true;
+  private reader: Socket | null = null;
+
+  constructor(
+    private readonly readEnd: number,
+    readonly childEnd: number,
+  ) {}
+
+  closeChildEnd(): void {
+    if (!this.childEndOpen) return;
+    this.childEndOpen = false;
+    closeQuietly(this.childEnd);
+  }
+
+  read(onRead: OnRead): Socket {
+    const net = require('node:net') as typeof import('node:net');
+    const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+    // `onread` reaches net.Socket's constructor, though @types/node lists it for connect() only.
+    const options = {
+      fd: this.readEnd,
+      readable: true,
+      writable: false,
+      onread: { buffer, callback: (bytes: number, into: Buffer) => onRead(into.subarray(0, bytes)) },
+    };
+    const reader = new net.Socket(options);
+    this.reader = reader;
+    return reader;
+  }
+
+  close(): void {
+    this.closeChildEnd();
+    if (this.reader !== null) this.reader.destroy();
+    else closeQuietly(this.readEnd);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
+  }
+}
