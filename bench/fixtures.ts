@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE } from '../testkit/sshd.js';
+import { LAUNCHER, launcherArgs } from '../src/exec/_launcher.js';
 
 /** The Node floor (issue 7): the smallest script that spawns /bin/true, waits and prints one line. */
 export const FLOOR_SCRIPT = `const { spawn } = require('node:child_process');
@@ -40,9 +41,16 @@ child.on('close', (code) => {
  * The session floor: the smallest JSON Lines server that answers a hello line, then runs
  * /bin/true for each request line, one at a time, with output through pipes in its own
  * process group, and answers one line with the id; an end line after EOF. Nothing of ours,
- * no policy, no audit.
+ * no policy, no audit. `withGuard` starts /bin/true as Portcullis does, through the
+ * in-group guard's /bin/sh (ADR 0017), so the bench shows what the guard alone costs.
  */
-export const SESSION_FLOOR_SCRIPT = `const { spawn } = require('node:child_process');
+export function sessionFloorScript(withGuard: boolean): string {
+  const env = { PATH: '/usr/bin:/bin' };
+  const [file, args, stdio] = withGuard
+    ? [LAUNCHER, launcherArgs('/bin/true', [], env), ['ignore', 'pipe', 'pipe', 'pipe']]
+    : ['/bin/true', [], ['ignore', 'pipe', 'pipe']];
+  return `const { spawn } = require('node:child_process');
+const ENV = { PATH: '/usr/bin:/bin' };
 const queue = [];
 let running = false;
 let ended = false;
@@ -56,9 +64,11 @@ const pump = () => {
   }
   running = true;
   const { id } = JSON.parse(queue.shift());
-  const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
+  const child = spawn(${JSON.stringify(file)}, ${JSON.stringify(args)}, { stdio: ${JSON.stringify(stdio)}, detached: true, env: ENV });
   child.stdout.on('data', () => undefined);
   child.stderr.on('data', () => undefined);
+  // As Portcullis does: what the program left in its group (the guard) dies with it.
+  child.on('exit', () => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} });
   child.on('close', (code) => {
     write({ v: 1, id, ok: code === 0 });
     running = false;
@@ -79,6 +89,7 @@ process.stdin.on('end', () => {
   pump();
 });
 `;
+}
 
 /** Preloaded into every measured process alike: reports its peak RSS on stderr at exit. */
 export const RSS_REPORTER = {

@@ -12,7 +12,7 @@ import { authorize, validateArgs } from '../src/policy/index.js';
 import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
-import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, SESSION_FLOOR_SCRIPT } from './fixtures.js';
+import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, sessionFloorScript } from './fixtures.js';
 import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
 import { chainCost } from './audit-chain.js';
@@ -75,7 +75,9 @@ async function main(): Promise<void> {
     const cold = generateConfig(dir, 'cold', 200, false);
     const session = generateConfig(dir, 'session', 200, true, `state_dir = "${dir}/state"\n[server.session]\nenabled = true\nmax_requests = 1000000\n`);
     const sessionFloor = join(dir, 'session-floor.js');
-    writeFileSync(sessionFloor, SESSION_FLOOR_SCRIPT);
+    writeFileSync(sessionFloor, sessionFloorScript(false));
+    const guardedSessionFloor = join(dir, 'session-floor-guarded.js');
+    writeFileSync(guardedSessionFloor, sessionFloorScript(true));
     const rows: Row[] = [];
     const verdicts: Verdict[] = [];
     const serve = (config: string, request: string) => () => runOnce([BUNDLE, '--config', config, '--level', 'read'], { SSH_ORIGINAL_COMMAND: request });
@@ -118,6 +120,7 @@ async function main(): Promise<void> {
       sessionConfig: session,
       sessionAudit: join(dir, 'session-audit.jsonl'),
       sessionFloorScript: sessionFloor,
+      guardedSessionFloorScript: guardedSessionFloor,
       rounds: Math.max(10, RUNS / 2),
       perRound: 10,
       rssRequests: SESSION_REQUESTS,

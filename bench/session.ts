@@ -22,6 +22,8 @@ export interface SessionBenchSetup {
   readonly sessionConfig: string;
   readonly sessionAudit: string;
   readonly sessionFloorScript: string;
+  /** The same floor starting /bin/true through the in-group guard's /bin/sh (ADR 0017). */
+  readonly guardedSessionFloorScript: string;
   /** Rounds of alternating measurements, and session requests per session per round. */
   readonly rounds: number;
   readonly perRound: number;
@@ -57,7 +59,8 @@ export async function throughSshdAndSessions(setup: SessionBenchSetup): Promise<
       stdio: ['pipe', 'pipe', 'inherit'],
     }));
     const floor = await start(spawn(process.execPath, [setup.sessionFloorScript], { env: CLEAN_ENV, stdio: ['pipe', 'pipe', 'inherit'] }));
-    const sessions = [viaSshd, local.client, floor.client];
+    const guarded = await start(spawn(process.execPath, [setup.guardedSessionFloorScript], { env: CLEAN_ENV, stdio: ['pipe', 'pipe', 'inherit'] }));
+    const sessions = [viaSshd, local.client, floor.client, guarded.client];
     const roundTrip = async (client: SessionClient, id: string): Promise<number> => {
       const started = process.hrtime.bigint();
       await client.request(id, REQUEST);
@@ -83,13 +86,15 @@ export async function throughSshdAndSessions(setup: SessionBenchSetup): Promise<
     for (const client of sessions) await client.end();
 
     const [fresh, freshTrue, mux, muxTrue] = oneShotMs.map(median) as [number, number, number, number];
-    const [sshdSession, localSession, floorSession] = sessionMs.map(median) as [number, number, number];
+    const [sshdSession, localSession, floorSession, guardedFloorSession] = sessionMs.map(median) as [number, number, number, number];
     const memory = await rssOverOneSession(overSsh, start, setup);
 
     const rows = [
       row('through sshd, new connection per call: portcullis vs command="/bin/true"', fresh, freshTrue, 'ms', 'report'),
       row('through sshd, ControlMaster multiplexing: portcullis vs command="/bin/true"', mux, muxTrue, 'ms', 'report'),
       row('session in process (bundle on a pipe, no sshd): /bin/true round trip vs session floor', localSession, floorSession, 'ms', 'report'),
+      row('session floor through the in-group guard (ADR 0017) vs session floor: the guard\'s own cost', guardedFloorSession, floorSession, 'ms', 'report'),
+      row('session in process vs session floor through the guard: the rest of our overhead', localSession, guardedFloorSession, 'ms', 'report'),
       row('session through sshd: /bin/true round trip vs session in process', sshdSession, localSession, 'ms', 'ours ≤ 3 ms'),
       row('one-shot over a new connection vs session through sshd (ms per call)', fresh, sshdSession, 'ms', 'ratio ≥ 50'),
       row('one-shot over ControlMaster vs session through sshd (ms per call)', mux, sshdSession, 'ms', 'report'),
