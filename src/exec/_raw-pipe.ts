@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeChildProcess } from '../builtins.js';
@@ -39,6 +39,10 @@ export function openRawPipe(): RawPipe | null {
     // Non-blocking, so opening the read end does not wait for a writer; libuv reads it that way.
     readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const writeEnd = openSync(path, constants.O_WRONLY);
+    if (!sameOwnFifo(readEnd, writeEnd)) {
+      closeQuietly(writeEnd);
+      throw new Error('the FIFO was replaced');
+    }
     return new FifoPipe(readEnd, writeEnd);
   } catch {
     if (readEnd >= 0) closeQuietly(readEnd);
@@ -46,6 +50,16 @@ export function openRawPipe(): RawPipe | null {
   } finally {
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Both ends are the FIFO we made: ours, mode 0600, one inode. A TMPDIR whose owner is
+ * someone else lets that owner swap names under us; what we opened is checked, not trusted.
+ */
+export function sameOwnFifo(readEnd: number, writeEnd: number): boolean {
+  const [read, write] = [fstatSync(readEnd), fstatSync(writeEnd)];
+  const uid = process.geteuid?.() ?? -1;
+  return read.isFIFO() && read.ino === write.ino && read.dev === write.dev && read.uid === uid && (read.mode & 0o777) === 0o600;
 }
 
 function makeFifo(path: string): boolean {
