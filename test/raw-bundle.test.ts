@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BUNDLE } from '../testkit/sshd.js';
 import { makeTempDir, serverTable, writeFileWithMode } from '../testkit/tmp.js';
@@ -16,9 +16,12 @@ describe('raw output to a file or a device', () => {
       `[domains.dl.actions.bytes]\ndescription = "3 MB of random bytes"\nlevel = "read"\noutput = "raw"\nexec = ["/usr/bin/head", "-c", "3000000", "/dev/urandom"]\n` +
       // What the action's stdout is, and what the temporary directory holds while it runs.
       `[domains.dl.actions.where]\ndescription = "Its stdout"\nlevel = "read"\noutput = "raw"\n` +
-      `exec = ["/bin/sh", "-c", "if [ -p /dev/stdout ]; then echo fifo; elif [ -S /dev/stdout ]; then echo socket; fi; stat -L -c %a /dev/stdout; ls -A ${dir}/tmp; head -c 3000000 /dev/zero"]\n`,
+      `exec = ["/bin/sh", "-c", "if [ -p /dev/stdout ]; then echo fifo; elif [ -S /dev/stdout ]; then echo socket; fi; stat -L -c %a /dev/stdout; ls -A ${dir}/tmp; head -c 3000000 /dev/zero"]\n` +
+      `[domains.dl.actions.random]\ndescription = "8 MiB of random bytes"\nlevel = "read"\noutput = "raw"\nexec = ["/bin/cat", "${dir}/random.bin"]\n`,
     0o600,
   );
+  const random = randomBytes(8 * 1024 * 1024);
+  writeFileSync(join(dir, 'random.bin'), random);
   mkdirSync(join(dir, 'tmp'), { mode: 0o700 });
   const serveInto = (path: string) => {
     const fd = openSync(path, 'w');
@@ -67,5 +70,33 @@ describe('raw output to a file or a device', () => {
     const answer = JSON.parse(run.stderr.toString());
     assert.equal(answer.stdout_bytes, run.stdout.length);
     assert.equal(answer.stdout_sha256, createHash('sha256').update(run.stdout).digest('hex'));
+  });
+
+  it('ignores TMPDIR under sshd (SSH_CONNECTION set): the FIFO is made in /tmp', () => {
+    const run = spawnSync(BUNDLE, ['--config', config, '--level', 'read'], {
+      env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'dl where', TMPDIR: join(dir, 'no-such-dir'), SSH_CONNECTION: '192.0.2.1 50000 192.0.2.2 22' },
+      maxBuffer: 1 << 24,
+    });
+    assert.equal(run.status, 0, run.stderr.toString());
+    assert.equal(run.stdout.subarray(0, 9).toString('latin1'), 'fifo\n600\n');
+  });
+
+  it('delivers random bytes unchanged to a reader slower than the program, whose pipe fills again and again', async () => {
+    // The one read buffer is reused: a chunk still held by a half-done write must not be overwritten.
+    const child = spawn(BUNDLE, ['--config', config, '--level', 'read'], { env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'dl random' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const got: Buffer[] = [];
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      got.push(chunk);
+      child.stdout.pause();
+      setTimeout(() => child.stdout.resume(), 3);
+    });
+    const status = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(status, 0, stderr);
+    const received = Buffer.concat(got);
+    assert.equal(received.length, random.length);
+    assert.ok(received.equals(random), 'the bytes received differ from the file');
+    assert.equal(JSON.parse(stderr).stdout_sha256, createHash('sha256').update(random).digest('hex'));
   });
 });

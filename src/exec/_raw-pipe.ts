@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { closeSync, constants, fstatSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeChildProcess } from '../builtins.js';
@@ -28,28 +28,55 @@ export interface RawPipe {
   close(): void;
 }
 
-/** Null when no FIFO can be made here (no writable temporary directory, no mkfifo): the caller uses Node's own pipe. */
-export function openRawPipe(): RawPipe | null {
+/**
+ * Null when no FIFO can be made here (no writable temporary directory, no mkfifo, no
+ * /proc): the caller uses Node's own pipe. Under sshd the directory is /tmp, never
+ * TMPDIR, which a client may be allowed to set (as PORTCULLIS_* variables, ADR 0038).
+ */
+export function openRawPipe(env: NodeJS.ProcessEnv = process.env): RawPipe | null {
   let dir: string | null = null;
   let readEnd = -1;
+  let writeEnd = -1;
   try {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-raw-'));
+    dir = mkdtempSync(join(env.SSH_CONNECTION === undefined ? tmpdir() : '/tmp', 'portcullis-raw-'));
     const path = join(dir, 'stdout');
     if (!makeFifo(path)) return null;
     // Non-blocking, so opening the read end does not wait for a writer; libuv reads it that way.
     readEnd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const writeEnd = openSync(path, constants.O_WRONLY);
-    if (!sameOwnFifo(readEnd, writeEnd)) {
-      closeQuietly(writeEnd);
-      throw new Error('the FIFO was replaced');
-    }
+    const opened = fstatSync(readEnd);
+    removeName(path, opened.ino);
+    if (!opened.isFIFO()) return closeBoth(readEnd, writeEnd);
+    // Through our own descriptor, not the name: the same FIFO whatever the name became,
+    // and it cannot block, since we are its reader.
+    writeEnd = openSync(`/proc/self/fd/${readEnd}`, constants.O_WRONLY);
+    if (!sameOwnFifo(readEnd, writeEnd)) return closeBoth(readEnd, writeEnd);
     return new FifoPipe(readEnd, writeEnd);
   } catch {
-    if (readEnd >= 0) closeQuietly(readEnd);
-    return null;
+    return closeBoth(readEnd, writeEnd);
   } finally {
-    if (dir !== null) rmSync(dir, { recursive: true, force: true });
+    // Never recursive: a directory swapped for a link must not lead us to delete through it.
+    if (dir !== null) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Not empty or not ours any more: left as it is.
+      }
+    }
   }
+}
+
+function removeName(path: string, ino: number): void {
+  try {
+    if (lstatSync(path).ino === ino) unlinkSync(path);
+  } catch {
+    // Gone already.
+  }
+}
+
+function closeBoth(readEnd: number, writeEnd: number): null {
+  if (readEnd >= 0) closeQuietly(readEnd);
+  if (writeEnd >= 0) closeQuietly(writeEnd);
+  return null;
 }
 
 /**
@@ -64,7 +91,7 @@ export function sameOwnFifo(readEnd: number, writeEnd: number): boolean {
 
 function makeFifo(path: string): boolean {
   for (const tool of MKFIFO) {
-    const made = nodeChildProcess().spawnSync(tool, ['-m', '600', '--', path], { stdio: 'ignore', env: {} });
+    const made = nodeChildProcess().spawnSync(tool, ['-m', '600', '--', path], { stdio: 'ignore', env: {}, timeout: 2000 });
     if (made.status === 0) return true;
     if (made.error === undefined) return false;
   }
