@@ -22,7 +22,7 @@ export interface RawPipe {
   /** The write end, for the child's descriptor 1; close it once the child has it. */
   readonly childEnd: number;
   closeChildEnd(): void;
-  /** Starts reading the read end; the socket emits 'close' at EOF, and nothing else. */
+  /** Starts reading the read end into `onRead`; the socket emits no 'data', and 'close' at EOF. */
   read(onRead: OnRead): Socket;
   /** Closes both ends, for a child that never started. */
   close(): void;
@@ -31,7 +31,7 @@ export interface RawPipe {
 /**
  * Null when no FIFO can be made here (no writable temporary directory, no mkfifo, no
  * /proc): the caller uses Node's own pipe. Under sshd the directory is /tmp, never
- * TMPDIR, which a client may be allowed to set (as PORTCULLIS_* variables, ADR 0038).
+ * TMPDIR: an operator's AcceptEnv or SetEnv may let a client set it (ADR 0038).
  */
 export function openRawPipe(env: NodeJS.ProcessEnv = process.env): RawPipe | null {
   let dir: string | null = null;
