@@ -1,8 +1,27 @@
 import { fstatSync, write } from 'node:fs';
+import type { Socket } from 'node:net';
 import { errorCode } from '../errors.js';
 
-/** A pipe or socket (what sshd hands us) is written as a non-blocking stream; anything else with fs writes. */
-export function isPipeOrSocket(fd: number): boolean {
+/**
+ * A write-only libuv stream on `fd` when it is a pipe or socket (what sshd hands us): it
+ * waits for room in epoll instead of blocking the event loop or a thread-pool thread.
+ * Null for anything else (a file, /dev/null), which takes writeAllToFd, or when Node
+ * cannot wrap it. `onError` runs on a write error: the reader is gone.
+ */
+export function openWriteStream(fd: number, onError: () => void): Socket | null {
+  if (!isPipeOrSocket(fd)) return null;
+  try {
+    // Loaded here, not at start-up: only a session or a raw action needs it (src/builtins.ts).
+    const net = require('node:net') as typeof import('node:net');
+    const socket = new net.Socket({ fd, readable: false, writable: true });
+    socket.on('error', onError);
+    return socket;
+  } catch {
+    return null;
+  }
+}
+
+function isPipeOrSocket(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
     return stat.isFIFO() || stat.isSocket();

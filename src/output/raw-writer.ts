@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { isPipeOrSocket, writeAllToFd } from './descriptor.js';
+import { openWriteStream, writeAllToFd } from './descriptor.js';
 
 /**
  * Where a raw action's stdout goes (docs/protocol.md §13): bytes as they are, with
@@ -36,7 +36,8 @@ export class FdByteSink implements ByteSink {
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly fd: number) {
-    this.socket = isPipeOrSocket(fd) ? this.openSocket(fd) : null;
+    this.socket = openWriteStream(fd, () => this.markGone());
+    this.socket?.on('close', () => this.markGone());
   }
 
   get readerGone(): boolean {
@@ -94,18 +95,5 @@ export class FdByteSink implements ByteSink {
     this.gone = true;
     for (const listener of this.goneListeners.splice(0)) listener();
     this.release();
-  }
-
-  private openSocket(fd: number): Socket | null {
-    try {
-      // Loaded here, not at start-up: only a raw action needs it (src/builtins.ts).
-      const net = require('node:net') as typeof import('node:net');
-      const socket = new net.Socket({ fd, readable: false, writable: true });
-      socket.on('error', () => this.markGone());
-      socket.on('close', () => this.markGone());
-      return socket;
-    } catch {
-      return null;
-    }
   }
 }

@@ -1,5 +1,8 @@
 import type { Socket } from 'node:net';
-import { isPipeOrSocket, writeAllToFd } from '../output/descriptor.js';
+import { openWriteStream, writeAllToFd } from '../output/descriptor.js';
+
+/** Characters joined into one write when a line comes in pieces. */
+const WRITE_BATCH_CHARS = 256 * 1024;
 
 /**
  * Writes a session's lines to a descriptor without blocking the event loop, so timers and
@@ -11,16 +14,15 @@ import { isPipeOrSocket, writeAllToFd } from '../output/descriptor.js';
  * blocking write(2) that the reader never takes would hold a thread-pool thread, and
  * process.exit() waits for those threads, so not even a stop signal could end the process.
  */
-/** Characters joined into one write when a line comes in pieces. */
-const WRITE_BATCH_CHARS = 256 * 1024;
-
 export class SessionWriter {
   private pending: Promise<void> = Promise.resolve();
   private gone = false;
   private readonly socket: Socket | null;
 
   constructor(private readonly fd: number) {
-    this.socket = isPipeOrSocket(fd) ? this.openSocket(fd) : null;
+    this.socket = openWriteStream(fd, () => {
+      this.gone = true;
+    });
   }
 
   /** True once the reader went away (EPIPE or any error but EAGAIN). */
@@ -66,20 +68,6 @@ export class SessionWriter {
     return this.pending;
   }
 
-  private openSocket(fd: number): Socket | null {
-    try {
-      // Loaded here, not at start-up: only a session needs it (src/builtins.ts).
-      const net = require('node:net') as typeof import('node:net');
-      const socket = new net.Socket({ fd, readable: false, writable: true });
-      socket.on('error', () => {
-        this.gone = true;
-      });
-      return socket;
-    } catch {
-      return null;
-    }
-  }
-
   private writeToSocket(socket: Socket, bytes: Buffer): Promise<void> {
     return new Promise((resolve) => {
       if (this.gone || socket.destroyed) return resolve();
@@ -94,6 +82,4 @@ export class SessionWriter {
       });
     });
   }
-
-
 }
