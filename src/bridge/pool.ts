@@ -89,32 +89,23 @@ export class HostPool {
     const link = await this.acquire();
     if (link === 'one-shot') return this.oneShotWhenReady(request, options, stopped);
     if ('failure' in link || 'answer' in link) return settled(link);
-    // SECURITY: a call cancelled or timed out while it waited for its turn is never sent.
-    const before = stopped();
-    if (before !== null) {
+    const line = await lineForTurn(request, stopped);
+    if (typeof line !== 'string') {
       this.release(link);
-      return settled(before);
+      return settled(line);
     }
-    const line = typeof request === 'string' ? request : await request();
-    const after = typeof line === 'string' ? stopped() : line;
-    if (after !== null) {
-      this.release(link);
-      return settled(after);
-    }
-    if (!link.fits(line as string, options)) {
+    if (!link.fits(line, options)) {
       // The line would break the session's limit (a large upload): this call goes one-shot.
       this.release(link);
-      return oneShotCall(this.host, line as string, options);
+      return oneShotCall(this.host, line, options);
     }
-    const outcome = link.call(line as string, options).finally(() => this.release(link));
+    const outcome = link.call(line, options).finally(() => this.release(link));
     return { outcome, stop: (why) => link.stop(why) };
   }
 
   private async oneShotWhenReady(request: RequestLine, options: CallOptions, stopped: () => CallOutcome | null): Promise<RunningCall> {
-    const line = typeof request === 'string' ? request : await request();
-    if (typeof line !== 'string') return settled(line);
-    const stop = stopped();
-    return stop !== null ? settled(stop) : oneShotCall(this.host, line, options);
+    const line = await lineForTurn(request, stopped);
+    return typeof line === 'string' ? oneShotCall(this.host, line, options) : settled(line);
   }
 
   /** An idle live session, a new one when the pool has room, or the next one freed. */
@@ -174,6 +165,18 @@ export class HostPool {
       }
     }
   }
+}
+
+/**
+ * The call's line, made only now that it has its turn. SECURITY: a call cancelled or timed
+ * out while it waited (for a session to open, or behind other calls) is never signed, so it
+ * costs no touch of a security key, and one stopped while its proof was made is never sent.
+ */
+export async function lineForTurn(request: RequestLine, stopped: () => CallOutcome | null): Promise<string | CallOutcome> {
+  const before = stopped();
+  if (before !== null) return before;
+  const line = typeof request === 'string' ? request : await request();
+  return typeof line === 'string' ? (stopped() ?? line) : line;
 }
 
 /** A call that ends before anything is sent. */
