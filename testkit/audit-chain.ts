@@ -35,6 +35,10 @@ exec = ["/bin/echo", "{msg}"]
 [domains.t.actions.echo.args.msg]
 type = "string"
 max_length = 4096
+[domains.t.actions.mark]
+description = "Leaves a file named ran in the host's directory"
+level = "read"
+exec = ["/usr/bin/touch", "${dir}/ran"]
 `, { mode: 0o644 });
   const run = (request: string, env: Record<string, string> = {}) => {
     const result = spawnSync(BUNDLE, ['--config', config], { env: { ...CLEAN_ENV, SSH_ORIGINAL_COMMAND: request, ...env }, encoding: 'utf8' });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeChainHost, readLines, rechain, sessionWriter, verifyAudit, writeLines, type ChainHost } from '../../testkit/audit-chain.js';
 import { BUNDLE } from '../../testkit/sshd.js';
@@ -149,13 +149,15 @@ describe('AUDIT: tampering is caught and the first bad line named', () => {
 
 describe('AUDIT: fail closed', () => {
   it('AUDIT-015 a lock tool that cannot run refuses the request before anything runs, and check names it', () => {
+    const working = makeChainHost();
+    assert.equal(working.run('t mark').status, 0);
+    assert.ok(existsSync(join(working.dir, 'ran')), 'with a working lock the action runs');
     const host = makeChainHost('enabled = true, lock_tool = "/nonexistent/flock"');
-    const marker = join(host.dir, 'ran');
-    const r = host.run(`t echo msg=${'x'}`);
+    const r = host.run('t mark');
     assert.equal(r.status, 129);
     assert.equal(JSON.parse(r.stdout).error.code, 'service_unavailable');
     assert.deepEqual(readLinesOrNone(host.log), []);
-    assert.equal(readLinesOrNone(marker).length, 0);
+    assert.equal(existsSync(join(host.dir, 'ran')), false, 'the action ran without its decision record');
     const check = spawnSync(BUNDLE, ['check', '--config', host.config, '--json'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     assert.equal(check.status, 129);
     assert.ok(JSON.parse(check.stdout).errors.some((e: { path: string }) => e.path === 'server.audit_chain.lock_tool'), check.stdout);
