@@ -15,8 +15,8 @@ export function chainFindings(config: Config): { errors: ConfigProblem[]; warnin
   const chain = config.server.auditChain;
   if (!chain.enabled) return { errors: [], warnings: [], status: null };
   const errors: ConfigProblem[] = [];
-  // With tokens the state_dir is checked already, under its own key.
-  if (config.tokens.size === 0) {
+  // With tokens or signers check reports the state_dir already (runtimeProblems): once is enough.
+  if (config.tokens.size === 0 && config.signers.size === 0) {
     for (const message of inspectStateDir(config.server.stateDir)) errors.push({ path: 'server.state_dir', message: `${message} (the audit chain keeps its head and lock there)` });
   }
   if (!isExecutableFile(chain.lockTool)) {

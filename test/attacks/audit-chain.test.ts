@@ -5,6 +5,8 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeChainHost, readLines, rechain, sessionWriter, verifyAudit, writeLines, type ChainHost } from '../../testkit/audit-chain.js';
 import { BUNDLE } from '../../testkit/sshd.js';
+import { makeTestKey } from '../../testkit/sshsig.js';
+import { makeTempDir } from '../../testkit/tmp.js';
 
 // docs/audit.md: every kind of tampering with a chained log is caught by verify-audit,
 // exit 2, with the first bad line named; the writers themselves never break the chain.
@@ -161,6 +163,29 @@ describe('AUDIT: fail closed', () => {
     const check = spawnSync(BUNDLE, ['check', '--config', host.config, '--json'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
     assert.equal(check.status, 129);
     assert.ok(JSON.parse(check.stdout).errors.some((e: { path: string }) => e.path === 'server.audit_chain.lock_tool'), check.stdout);
+  });
+});
+
+describe('AUDIT: check', () => {
+  it('names a bad state_dir once, with a signer and the chain both needing it', () => {
+    const dir = makeTempDir('portcullis-audit-');
+    writeFileSync(join(dir, 'state'), 'a file, not a directory');
+    const host = makeChainHost('enabled = true', dir, `[signers.release]\npublic_key = "${makeTestKey('ed25519').line}"\nlevel = "admin"\n`);
+    const check = spawnSync(BUNDLE, ['check', '--config', host.config, '--json'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    assert.equal(check.status, 129, check.stdout);
+    const paths = (JSON.parse(check.stdout).errors as Array<{ path: string }>).map((e) => e.path);
+    assert.equal(paths.filter((p) => p === 'server.state_dir').length, 1, check.stdout);
+  });
+});
+
+describe('AUDIT: the chain off', () => {
+  it('takes no lock, writes no head and opens nothing else: a lock tool that cannot run does not matter, and no state dir is made', () => {
+    const host = makeChainHost('enabled = false, lock_tool = "/nonexistent/flock"');
+    assert.equal(host.run('t mark').status, 0);
+    assert.ok(existsSync(join(host.dir, 'ran')));
+    assert.equal(existsSync(host.stateDir), false, 'the state dir was made: chain work ran');
+    const records = readLines(host.log).map((line) => JSON.parse(line));
+    assert.deepEqual(records.map((r) => [r.event, 'seq' in r, 'chain' in r]), [['decision', false, false], ['outcome', false, false]]);
   });
 });
 
