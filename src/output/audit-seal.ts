@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync, statSync, writeSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readFileSync, writeSync, type Stats } from 'node:fs';
+import { checkSecureFile } from '../config/_permissions.js';
 import { nodeCrypto } from '../builtins.js';
 import { errorCode } from '../errors.js';
 import type { SealPoint } from './audit-verify.js';
@@ -61,7 +61,7 @@ export function appendSeal(path: string, seal: Seal): { error: string } | null {
     return { error: `seal log ${path} cannot be opened: ${errorCode(error)}` };
   }
   try {
-    const problem = sealLogProblem(fstatSync(fd), statSync(dirname(path)), path);
+    const problem = sealLogProblem(fstatSync(fd), path);
     if (problem !== null) return { error: problem };
     const bytes = Buffer.from(sealLine(seal), 'latin1');
     if (writeSync(fd, bytes, 0, bytes.length) !== bytes.length) return { error: `seal log ${path}: short write` };
@@ -74,21 +74,25 @@ export function appendSeal(path: string, seal: Seal): { error: string } | null {
 }
 
 /**
- * SECURITY: a seal log that someone else could write is worth nothing: it must be ours,
- * in a directory that only we (or root) can change, neither writable by group or others.
+ * SECURITY: a seal log that someone else could write, replace or swap back for an older
+ * copy is worth nothing: it must be ours, writable by us alone, and every directory above
+ * it must pass the same rule as the config's (docs/config.md "File permissions").
  */
-function sealLogProblem(file: Stats, dir: Stats, path: string): string | null {
+function sealLogProblem(file: Stats, path: string): string | null {
   const uid = process.getuid?.() ?? 0;
   if (!file.isFile()) return `seal log ${path} is not a regular file`;
   if (file.uid !== uid || (file.mode & 0o022) !== 0) return `seal log ${path} must be owned by uid ${uid} and writable by it alone`;
-  if ((dir.uid !== uid && dir.uid !== 0) || (dir.mode & 0o022) !== 0) return `the directory of seal log ${path} must be owned by uid ${uid} or root and writable by its owner alone`;
-  return null;
+  const problems = checkSecureFile(path, { secret: false });
+  return problems.length === 0 ? null : `seal log ${path}: ${problems.join('; ')}`;
 }
 
 /** The key of `--key file:PATH`: the file's bytes, one trailing newline stripped, at least 16 bytes. */
 export function readSealKey(spec: string): { key: Buffer } | { error: string } {
   if (!spec.startsWith('file:/')) return { error: '--key must be file:/absolute/path' };
   const path = spec.slice('file:'.length);
+  // SECURITY: a key someone else owns, or could swap through a directory, makes seals forgeable.
+  const problems = checkSecureFile(path, { secret: true });
+  if (problems.length > 0) return { error: `key ${path}: ${problems.join('; ')}` };
   let bytes: Buffer;
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeChainHost, readLines, rechain, sessionWriter, verifyAudit, writeLines, type ChainHost } from '../../testkit/audit-chain.js';
 import { BUNDLE } from '../../testkit/sshd.js';
@@ -223,12 +223,40 @@ describe('AUDIT: where seals may live', () => {
     chmodSync(open, 0o777);
     const inOpenDir = seal(host, key, join(open, 'seals.jsonl'));
     assert.equal(inOpenDir.status, 129);
-    assert.match(inOpenDir.stderr, /directory of seal log/);
+    assert.match(inOpenDir.stderr, /writable by group or others/);
+    assert.deepEqual(readLinesOrNone(join(open, 'seals.jsonl')), []);
+    // One level down: a directory of our own inside one that anyone may rename things in.
+    const nested = join(open, 'mine');
+    mkdirSync(nested, { mode: 0o755 });
+    const deeper = seal(host, key, join(nested, 'seals.jsonl'));
+    assert.equal(deeper.status, 129, 'a seal log under a world-writable directory was accepted');
+    assert.deepEqual(readLinesOrNone(join(nested, 'seals.jsonl')), []);
     const writable = join(host.dir, 'writable-seals.jsonl');
     writeFileSync(writable, '', { mode: 0o666 });
     chmodSync(writable, 0o666);
     assert.equal(seal(host, key, writable).status, 129);
     assert.deepEqual(readLinesOrNone(writable), []);
+  });
+});
+
+describe('AUDIT: the seal key', () => {
+  it('AUDIT-020 audit seal refuses a key that others may read, that another account owns, or that sits under a world-writable directory', (t) => {
+    const { host } = hostWithRecords();
+    const { key, seals } = sealKit(host);
+    chmodSync(key, 0o644);
+    assert.equal(seal(host, key, seals).status, 129, 'a key readable by others was accepted');
+    chmodSync(key, 0o600);
+    const open = join(host.dir, 'open-keys');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    const swappable = join(open, 'seal.key');
+    writeFileSync(swappable, 'a seal key of more than sixteen bytes\n', { mode: 0o600 });
+    assert.equal(seal(host, swappable, seals).status, 129, 'a key under a world-writable directory was accepted');
+    assert.deepEqual(readLinesOrNone(seals), []);
+    assert.equal(seal(host, key, seals).status, 0, 'the same key in its own place is accepted: the refusals above can fail');
+    if (process.getuid?.() !== 0) return t.skip('needs root to give the key to another account');
+    chownSync(key, 65534, 65534);
+    assert.equal(seal(host, key, seals).status, 129, 'a key another account owns (and can read) was accepted');
   });
 });
 
