@@ -95,10 +95,3 @@ export function rechain(lines: readonly string[], from: number): string[] {
   }
   return out;
 }
-
-/** The (seq, chain) of a line. */
-export function linkOf(line: string): { seq: number; chain: string } {
-  const match = /"seq":(\d+),"prev":"[0-9a-f]{64}","chain":"([0-9a-f]{64})"\}$/.exec(line);
-  if (match === null) throw new Error(`not chained: ${line}`);
-  return { seq: Number(match[1]), chain: match[2] as string };
-}

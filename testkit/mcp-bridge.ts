@@ -6,6 +6,7 @@ import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { readAudit } from './process.js';
 import { BUNDLE, SshdHarness } from './sshd.js';
+import { serverTable } from './tmp.js';
 
 export const MCP_SECRET = 'mcp-bridge-secret-0123456789abcdef';
 
@@ -80,13 +81,7 @@ export async function connectBridge(host: McpHost, configPath: string, options: 
 }
 
 function serverToml(dir: string, session: string, signerKey: string): string {
-  return `[server]
-id = "mcp-host"
-audit_log = "${dir}/audit.jsonl"
-state_dir = "${dir}/state"
-kill_grace = 1
-max_output_bytes = 4096
-
+  return `${serverTable(dir, 'id = "mcp-host"\nkill_grace = 1\nmax_output_bytes = 4096')}
 [server.session]
 ${session}
 

@@ -46,4 +46,3 @@ export const bridgeConfigSchema = z.strictObject({
   }),
 });
 
-export type BridgeConfigInput = z.output<typeof bridgeConfigSchema>;

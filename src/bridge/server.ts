@@ -2,6 +2,7 @@ import type { McpServer, RegisteredTool, ServerContext } from '@modelcontextprot
 import { VERSION } from '../version.js';
 import type { Catalog } from './catalog.js';
 import { linearPatternValidator } from './input-validator.js';
+import { errorResult } from './result.js';
 import { ANSWER_SCHEMA } from './tool-schema.js';
 import type { ToolSpec } from './tools.js';
 
@@ -71,7 +72,7 @@ function register(server: McpServer, catalog: Catalog, spec: ToolSpec): Register
     { title: spec.title, description: spec.description, inputSchema: input, outputSchema, annotations: spec.annotations },
     async (args, ctx) => {
       const found = catalog.tool(spec.name);
-      if (found === null) return { content: [{ type: 'text', text: `portcullis: the tool ${spec.name} is no longer offered` }], isError: true };
+      if (found === null) return errorResult(`the tool ${spec.name} is no longer offered`);
       return found.host.call(found.tool, args, { signal: ctx.mcpReq.signal, ...progressOf(ctx) });
     },
   );

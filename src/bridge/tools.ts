@@ -1,9 +1,8 @@
-import { parseRequest } from '../request/index.js';
+import { isIdentifier, parseRequest } from '../request/index.js';
 import type { HelpAction, HelpAnswer } from './_help-answer.js';
 import { toolName } from './tool-names.js';
 import { hostPatterns, inputSchema, type HostPattern, type JsonSchema } from './tool-schema.js';
 
-const NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 
 /** One tool: an action of one host, and everything needed to list and to call it. */
 export interface ToolSpec {
@@ -44,7 +43,7 @@ export function buildTools(hosts: readonly HostDiscovery[], prefixWithAlias: boo
     for (const domain of (host.raised ?? host.plain).domains) {
       for (const action of domain.actions) {
         // SECURITY: names come from the host; anything outside the grammar's names is left out.
-        if (!NAME.test(domain.name) || !NAME.test(action.name) || !action.args.every((arg) => NAME.test(arg.name)) || action.output !== 'json') continue;
+        if (!isIdentifier(domain.name) || !isIdentifier(action.name) || !action.args.every((arg) => isIdentifier(arg.name)) || action.output !== 'json') continue;
         const schema = inputSchema(action);
         if (schema === null) continue;
         const name = toolName(prefixWithAlias ? host.alias : null, domain.name, action.name);

@@ -66,8 +66,6 @@ export function capForLog(text: string, max = MAX_LOGGED_TEXT): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[${text.length - max} more]`;
 }
 
-export type { ChainOptions };
-
 /**
  * The append-only JSONL audit log. Opened per request with O_APPEND, so a renamed
  * (rotated) log is replaced by a new file on the next call, and each record is a single
