@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signedRequestLine } from '../cli/sign.js';
+import { signRequest } from '../cli/sign-request.js';
 import { stripOneNewline } from '../config/index.js';
 import type { HostConfig, ProofConfig } from './config.js';
 
@@ -33,8 +33,9 @@ function tokenSigner(host: HostConfig, proof: Extract<ProofConfig, { kind: 'toke
     } catch {
       throw new ProofError(`cannot read the secret file of host ${host.alias} (${proof.secretFile})`);
     }
-    const ts = String(Math.floor(Date.now() / 1000));
-    return signedRequestLine(secret, host.serverId, proof.name, ts, randomBytes(16).toString('hex'), commandText, stdinHash(stdin));
+    const signed = signRequest({ token: proof.name, secret, serverId: host.serverId }, commandText, { stdinSha256: stdinHash(stdin) });
+    if (!signed.ok) throw new ProofError(`host ${host.alias}: ${signed.error}`);
+    return signed.line;
   };
 }
 
