@@ -64,13 +64,15 @@ const SERVICE_UNAVAILABLE = '{"v":1,"request_id":null,"ok":false,"error":{"code"
 
 /**
  * The bundle: a short loader, then its payload in one block comment, which V8 skims at a
- * fraction of the cost of string literals (ADR 0012). The loader reads the file again,
- * checks that the payload is the one it was built with (an upgrade may have replaced the
- * file between the two reads), and compiles the hot source with its code cache. The cold
- * chunk is decoded only when a cold path asks for it. The file is ASCII throughout: the hot
- * source as esbuild wrote it (which must then never hold a "*" followed by "/"), the cache
- * and the cold chunk in base64. The loader reads it as a string, as Node's own loader
- * does, so each part is a slice of that string, not a copy.
+ * fraction of the cost of string literals (ADR 0012). The comment is the body of a function,
+ * payload(), whose text V8 hands back with toString(): a slice of the source Node already
+ * read to run the file, so the payload is neither read nor copied a second time, and it
+ * cannot come from another version of the file (ADR 0041). The loader checks the payload's
+ * length and build id against its own, then compiles the hot source with its code cache.
+ * The cold and bridge chunks are decoded only when a cold path asks for them. The file is
+ * ASCII throughout (a non-ASCII byte would make Node hold the whole file as UTF-16): the
+ * hot source as esbuild wrote it (which must then never hold a "*" followed by "/"), the
+ * cache and the chunks in base64.
  */
 function assemble(cache) {
   if (!/^[\x00-\x7f]*$/.test(hotSource)) throw new Error('the hot source must be ASCII (esbuild charset)');
@@ -79,69 +81,49 @@ function assemble(cache) {
   const buildId = createHash('sha256').update(payload.join('\n')).digest('hex').slice(0, 24);
   const parts = [buildId, ...payload];
   const failure = (why) => JSON.stringify(`portcullis: service_unavailable: ${why}\n`);
-  const loader = (at, size, prefix) => `#!/usr/bin/env node
+  const opening = 'function payload() {/*\n';
+  const closing = '*/}\n';
+  const loader = (at, base, length) => `#!/usr/bin/env node
 "use strict";
 // Portcullis, built by scripts/build.mjs. The serve path is in the comment below, with a V8
 // code cache made at build time so that a one-shot call does not compile it (ADR 0012).
-// The MCP bridge's chunk, last, is read only by portcullis mcp (ADR 0034).
-let self = "";
-const late = (at) => {
-  const fs = require("node:fs");
-  const fd = fs.openSync(__filename, "r");
-  try {
-    const id = Buffer.alloc(${buildId.length});
-    const chunk = Buffer.alloc(at[1] - at[0]);
-    fs.readSync(fd, id, 0, id.length, ${at(0)}[0]);
-    fs.readSync(fd, chunk, 0, chunk.length, at[0]);
-    if (fs.fstatSync(fd).size !== ${size} || id.toString("latin1") !== "${buildId}") throw new Error("the bundle changed");
-    return chunk.toString("latin1");
-  } finally {
-    fs.closeSync(fd);
-  }
-};
-try {
-  const fs = require("node:fs");
-  const fd = fs.openSync(__filename, "r");
-  try {
-    const bytes = Buffer.allocUnsafe(${prefix});
-    if (fs.fstatSync(fd).size === ${size}) self = bytes.toString("latin1", 0, fs.readSync(fd, bytes, 0, bytes.length, 0));
-  } finally {
-    fs.closeSync(fd);
-  }
-} catch {}
-const part = (at) => self.slice(at[0], at[1]);
+// The payload is the body of payload() at the end: its text comes from the one read Node
+// made to run this file, as a slice of it, never from a second read (ADR 0041).
+const self = payload.toString();
+const part = (at) => self.slice(at[0] - ${base}, at[1] - ${base});
 const unavailable = (line) => {
   try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
   try { require("node:fs").writeSync(2, line); } catch {}
   process.exit(129);
 };
-if (self.length !== ${prefix} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the bundle changed while it was loading')});
+if (self.length !== ${length} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the payload is not the one this loader was built with')});
 let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};
   serve = new (require("node:vm").Script)(part(${at(1)}), { filename: __filename, cachedData }).runInThisContext();
-  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => late(${at(4)}));
+  serve(exports, require, module, __filename, __dirname, () => part(${at(3)}), () => part(${at(4)}));
 } catch {
   unavailable(${failure('the bundle cannot be loaded')});
 }
-/*
-`;
-  // Offsets and size are padded to a fixed width, so writing them does not move the payload.
+${opening}`;
+  // Offsets and lengths are padded to a fixed width, so writing them does not move the payload.
   const pad = (n) => String(n).padStart(8);
   const span = (start, end) => `[${pad(start)}, ${pad(end)}]`;
   let offset = Buffer.byteLength(loader(() => span(0, 0), pad(0), pad(0)));
+  const base = offset - opening.length;
   const offsets = [];
   for (const text of parts) {
     offsets.push(offset, offset + text.length);
     offset += text.length + 1;
   }
-  const tail = '*/\n';
-  // Everything but the bridge chunk (the last part) is read on every call.
-  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(offset + tail.length), pad(offsets[offsets.length - 2]));
+  // payload.toString() runs from "function" to the closing brace.
+  const length = offset + closing.length - 1 - base;
+  const head = loader((i) => span(offsets[2 * i], offsets[2 * i + 1]), pad(base), pad(length));
   if (Buffer.byteLength(head) !== offsets[0]) throw new Error('bundle layout: the loader changed length');
-  const bundleText = `${head}${parts.join('\n')}\n${tail}`;
+  const bundleText = `${head}${parts.join('\n')}\n${closing}`;
   // ASCII throughout, so the loader's string offsets are byte offsets.
-  if (bundleText.length !== offset + tail.length || !/^[\x00-\x7f]*$/.test(bundleText)) throw new Error('bundle layout: not ASCII or the size is wrong');
+  if (bundleText.length !== offset + closing.length || !/^[\x00-\x7f]*$/.test(bundleText)) throw new Error('bundle layout: not ASCII or the size is wrong');
+  if (bundleText.indexOf(opening) !== base) throw new Error('bundle layout: the payload function is not where the offsets say');
   return bundleText;
 }
 

@@ -21,14 +21,17 @@ function readBundle(): { text: string; buildId: string; source: string; cache: B
   };
 }
 
-function serveWith(bundle: string): { dir: string; run: () => ReturnType<typeof runProcess> } {
+function serveWith(bundle: string, nodeArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): { dir: string; run: () => ReturnType<typeof runProcess> } {
   const dir = makeTempDir();
   const config = writeFileWithMode(
     join(dir, 'config.toml'),
     `${serverTable(dir)}[domains.app]\ndescription = "App"\n[domains.app.actions.hello]\ndescription = "Hello"\nlevel = "read"\nexec = ["/usr/bin/touch", "${dir}/ran"]\n`,
     0o600,
   );
-  return { dir, run: () => runProcess(process.execPath, [bundle, '--config', config, '--level', 'read'], undefined, 30000, { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app hello' }) };
+  return {
+    dir,
+    run: () => runProcess(process.execPath, [...nodeArgs, bundle, '--config', config, '--level', 'read'], undefined, 30000, { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: 'app hello', ...env }),
+  };
 }
 
 /** A copy of the bundle with `edit` applied; edits keep the length so the loader's offsets hold. */
@@ -42,6 +45,24 @@ function editedBundle(edit: (text: string) => string): string {
 }
 
 describe('the bundle (ADR 0012)', () => {
+  it('reads its own file once, through Node: the payload is a slice of that read (ADR 0041)', async () => {
+    // Records every fs call that names the bundle, whoever makes it (Node's loader included).
+    const probe = join(makeTempDir(), 'probe.cjs');
+    writeFileSync(probe, `const fs = require('node:fs');
+const seen = [];
+for (const name of ['openSync', 'readFileSync', 'open', 'readFile', 'createReadStream']) {
+  const original = fs[name];
+  fs[name] = function (path, ...rest) { if (String(path) === process.env.BUNDLE_PATH) seen.push(name); return original.call(this, path, ...rest); };
+}
+process.on('exit', () => fs.writeSync(2, 'bundle-reads=' + JSON.stringify(seen) + '\\n'));
+`);
+    const { dir, run } = serveWith(BUNDLE, ['--require', probe], { BUNDLE_PATH: BUNDLE });
+    const result = await run();
+    assert.equal(result.json?.ok, true, result.stderr);
+    assert.ok(existsSync(join(dir, 'ran')));
+    assert.deepEqual(JSON.parse(/bundle-reads=(.*)/.exec(result.stderr)?.[1] ?? 'null'), ['readFileSync'], 'only Node\'s own loader reads the bundle');
+  });
+
   it('carries a code cache that this Node accepts for its serve path', () => {
     const { source, cache } = readBundle();
     const script = new Script(source, { cachedData: cache });
@@ -59,7 +80,7 @@ describe('the bundle (ADR 0012)', () => {
     assert.ok(existsSync(join(dir, 'ran')));
   });
 
-  it('refuses a payload that is not its own (the file was replaced while loading): service_unavailable, nothing runs', async () => {
+  it('refuses a payload that is not the one its loader was built with: service_unavailable, nothing runs', async () => {
     const { buildId } = readBundle();
     const other = [...buildId].map((c) => (c === '0' ? '1' : '0')).join('');
     const bundle = editedBundle((text) => {
@@ -76,7 +97,7 @@ describe('the bundle (ADR 0012)', () => {
     assert.ok(!existsSync(join(dir, 'audit.jsonl')), 'the loader got as far as the audit log');
   });
 
-  it('refuses a file whose size is not the one it was built with (the same build, rewritten while loading)', async () => {
+  it('refuses a payload whose length is not the one its loader was built with', async () => {
     const bundle = editedBundle((text) => text.replace(/self\.length !== +(\d+)/, (match, size: string) => match.replace(size, String(Number(size) + 1))));
     const { dir, run } = serveWith(bundle);
     const result = await run();
