@@ -40,7 +40,19 @@ const cold = await build({ ...common, entryPoints: [join(root, 'src', 'cold.ts')
 // Compressed: the bundle is read and scanned on every call, the chunk only when needed.
 const coldChunk = brotliCompressSync(cold.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
 
-const bridge = await build({ ...common, entryPoints: [join(root, 'src', 'bridge', 'index.ts')], write: false });
+// The SDK require()s zod, our bridge code imports it: without this, esbuild would bundle
+// zod's CommonJS and ESM builds side by side, two copies (560 KB) of one library.
+const oneZod = {
+  name: 'one-zod',
+  setup(b) {
+    b.onResolve({ filter: /^zod(\/.*)?$/ }, async (args) => {
+      if (args.pluginData === 'one-zod') return undefined;
+      const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: 'one-zod' });
+      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path };
+    });
+  },
+};
+const bridge = await build({ ...common, entryPoints: [join(root, 'src', 'bridge', 'index.ts')], write: false, plugins: [oneZod] });
 const bridgeChunk = brotliCompressSync(bridge.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
 
 const keepColdOut = {
