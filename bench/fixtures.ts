@@ -15,9 +15,15 @@ spawn('/bin/true', [], { stdio: 'ignore' }).on('exit', (code) => process.stdout.
  * to its source), a random request id, a decision record appended before the spawn and an
  * outcome record after, output captured through pipes in the action's own process group,
  * SHA-256 of the output, one JSON line. argv: config path, compiled path, audit log path.
- * The gap between this and Portcullis is our own overhead.
+ * The gap between this and Portcullis is our own overhead. `withGuard` starts /bin/true
+ * through the in-group guard's /bin/sh (ADR 0017), which docs/protocol.md §7.1 asks of
+ * every implementation ("no window without a bound"), so the bench shows its cost apart.
  */
-export const CONTRACT_FLOOR_SCRIPT = `const fs = require('node:fs');
+export function contractFloorScript(withGuard: boolean): string {
+  const [file, args, stdio] = withGuard
+    ? [LAUNCHER, launcherArgs('/bin/true', [], {}), ['ignore', 'pipe', 'pipe', 'pipe']]
+    : ['/bin/true', [], ['ignore', 'pipe', 'pipe']];
+  return `const fs = require('node:fs');
 const crypto = require('node:crypto');
 const { spawn } = require('node:child_process');
 const [config, compiled, audit] = process.argv.slice(2);
@@ -27,15 +33,18 @@ const header = fs.readFileSync(compiled).subarray(0, 64).toString('latin1');
 const log = fs.openSync(audit, 'a');
 fs.writeSync(log, JSON.stringify({ ts: new Date().toISOString(), event: 'decision', id, source, header }) + '\\n');
 const hash = crypto.createHash('sha256');
-const child = spawn('/bin/true', [], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { PATH: '/usr/bin:/bin' } });
+const child = spawn(${JSON.stringify(file)}, ${JSON.stringify(args)}, { stdio: ${JSON.stringify(stdio)}, detached: true, env: { PATH: '/usr/bin:/bin' } });
 child.stdout.on('data', (chunk) => hash.update(chunk));
 child.stderr.on('data', () => undefined);
+// As Portcullis does: what the program left in its group (the guard) dies with it.
+child.on('exit', () => { try { process.kill(-child.pid, 'SIGKILL'); } catch {} });
 child.on('close', (code) => {
   fs.writeSync(log, JSON.stringify({ ts: new Date().toISOString(), event: 'outcome', id, code }) + '\\n');
   fs.writeSync(1, JSON.stringify({ id, ok: code === 0, sha256: hash.digest('hex') }) + '\\n');
   process.exit(0);
 });
 `;
+}
 
 /**
  * The session floor: the smallest JSON Lines server that answers a hello line, then runs

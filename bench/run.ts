@@ -12,7 +12,7 @@ import { authorize, validateArgs } from '../src/policy/index.js';
 import { parseRequest } from '../src/request/index.js';
 import { compiledPathFor } from '../src/config/index.js';
 import { BUNDLE } from '../testkit/sshd.js';
-import { CONTRACT_FLOOR_SCRIPT, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, sessionFloorScript } from './fixtures.js';
+import { contractFloorScript, generateConfig, FLOOR_SCRIPT, RSS_REPORTER, sessionFloorScript } from './fixtures.js';
 import { rawDownloads } from './raw.js';
 import { throughSshdAndSessions } from './session.js';
 import { chainCost } from './audit-chain.js';
@@ -69,7 +69,9 @@ async function main(): Promise<void> {
     const floor = join(dir, 'floor.js');
     writeFileSync(floor, FLOOR_SCRIPT);
     const contractFloor = join(dir, 'contract-floor.js');
-    writeFileSync(contractFloor, CONTRACT_FLOOR_SCRIPT);
+    writeFileSync(contractFloor, contractFloorScript(false));
+    const guardedContractFloor = join(dir, 'contract-floor-guarded.js');
+    writeFileSync(guardedContractFloor, contractFloorScript(true));
     const big = generateConfig(dir, 'big', 200);
     const demo = generateConfig(dir, 'demo', 5);
     const cold = generateConfig(dir, 'cold', 200, false);
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     const floorRun = () => runOnce([floor], {});
     const empty = () => runOnce(['-e', '0'], {});
     const contractFloorRun = () => runOnce([contractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')], {});
+    const guardedContractFloorRun = () => runOnce([guardedContractFloor, big, compiledPathFor(big), join(dir, 'contract-floor-audit.jsonl')], {});
 
     const r1 = compare(serve(big, 'd0 a0'), floorRun);
     rows.push(row('200-action config, /bin/true action vs Node floor (time)', r1.a.ms, r1.b.ms, 'ms', '≤ 1.15'));
@@ -91,6 +94,10 @@ async function main(): Promise<void> {
     const r1b = compare(serve(big, 'd0 a0'), contractFloorRun);
     rows.push(row('200-action config, /bin/true action vs contract floor (our own overhead)', r1b.a.ms, r1b.b.ms, 'ms', '≤ 1.20'));
     verdicts.push({ target: 'one-shot /bin/true action ≤ 1.20× the contract floor', figure: `${(r1b.a.ms / r1b.b.ms).toFixed(3)}×`, met: r1b.a.ms <= 1.2 * r1b.b.ms });
+    const r1g = compare(guardedContractFloorRun, contractFloorRun);
+    rows.push(row('contract floor through the in-group guard (§7.1, ADR 0017) vs contract floor: the guard\'s own cost', r1g.a.ms, r1g.b.ms, 'ms', 'report'));
+    const r1d = compare(serve(big, 'd0 a0'), guardedContractFloorRun);
+    rows.push(row('200-action config, /bin/true action vs contract floor through the guard', r1d.a.ms, r1d.b.ms, 'ms', 'report'));
     const r1c = compare(contractFloorRun, floorRun);
     rows.push(row('contract floor vs Node floor: config read + hash, id, 2 audit records, pipes, group', r1c.a.ms, r1c.b.ms, 'ms', 'report'));
     const r2 = compare(serve(demo, 'd0 a0'), floorRun);
