@@ -40,15 +40,15 @@ const cold = await build({ ...common, entryPoints: [join(root, 'src', 'cold.ts')
 // Compressed: the bundle is read and scanned on every call, the chunk only when needed.
 const coldChunk = brotliCompressSync(cold.outputFiles[0].contents, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).toString('base64');
 
-// The SDK require()s zod, our bridge code imports it: without this, esbuild would bundle
-// zod's CommonJS and ESM builds side by side, two copies (560 KB) of one library.
+// The SDK's `require("zod/v4")` and our bridge code's `import 'zod'` would otherwise bundle
+// zod's CommonJS and ESM builds side by side: two copies (560 KB) of one library.
 const oneZod = {
   name: 'one-zod',
   setup(b) {
     b.onResolve({ filter: /^zod(\/.*)?$/ }, async (args) => {
       if (args.pluginData === 'one-zod') return undefined;
-      const resolved = await b.resolve(args.path, { kind: 'import-statement', resolveDir: args.resolveDir, pluginData: 'one-zod' });
-      return resolved.errors.length > 0 ? { errors: resolved.errors } : { path: resolved.path };
+      const { errors, warnings, path, namespace, sideEffects, suffix } = await b.resolve(args.path, { kind: 'import-statement', importer: args.importer, resolveDir: args.resolveDir, pluginData: 'one-zod' });
+      return errors.length > 0 ? { errors, warnings } : { path, namespace, sideEffects, suffix, warnings };
     });
   },
 };
@@ -101,14 +101,15 @@ function assemble(cache) {
 // code cache made at build time so that a one-shot call does not compile it (ADR 0012).
 // The payload is the body of payload() at the end: its text comes from the one read Node
 // made to run this file, as a slice of it, never from a second read (ADR 0041).
-const self = payload.toString();
+let self = "";
+try { self = payload.toString(); } catch {}
 const part = (at) => self.slice(at[0] - ${base}, at[1] - ${base});
 const unavailable = (line) => {
   try { require("node:fs").writeSync(1, ${JSON.stringify(`${SERVICE_UNAVAILABLE}\n`)}); } catch {}
   try { require("node:fs").writeSync(2, line); } catch {}
   process.exit(129);
 };
-if (self.length !== ${length} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the payload is not the one this loader was built with')});
+if (typeof self !== "string" || self.length !== ${length} || part(${at(0)}) !== "${buildId}") unavailable(${failure('the payload is not the one this loader was built with')});
 let serve;
 try {
   const cachedData = ${cache === null ? 'undefined' : `Buffer.from(part(${at(2)}), "base64")`};

@@ -106,6 +106,22 @@ process.on('exit', () => fs.writeSync(2, 'bundle-reads=' + JSON.stringify(seen) 
     assert.ok(!existsSync(join(dir, 'ran')), 'the action ran');
   });
 
+  for (const [what, replacement] of [
+    ['throws', '() => { throw new Error("no source for you"); }'],
+    ['returns no string', '() => 42'],
+  ] as const) {
+    it(`answers service_unavailable, with no stack trace, when Function.prototype.toString ${what} (ADR 0041)`, async () => {
+      const probe = join(makeTempDir(), 'probe.cjs');
+      writeFileSync(probe, `Function.prototype.toString = ${replacement};\n`);
+      const { dir, run } = serveWith(BUNDLE, ['--require', probe]);
+      const result = await run();
+      assert.equal(result.status, 129);
+      assert.equal(result.json?.error?.code, 'service_unavailable');
+      assert.match(result.stderr, /^portcullis: service_unavailable: [^\n]*\n$/, 'one line, no stack trace');
+      assert.ok(!existsSync(join(dir, 'ran')), 'the action ran');
+    });
+  }
+
   it('answers service_unavailable, with no stack trace, when its serve path does not compile', async () => {
     const { text, cacheSpan } = readBundle();
     const source = /Script\)\(part\((\[ *(\d+), *(\d+)\])\)/.exec(text);

@@ -2,6 +2,8 @@ import { closeSync, openSync, readSync, readdirSync } from 'node:fs';
 
 const O_CLOEXEC = 0o2000000;
 let closed = false;
+/** Where each descriptor's fdinfo is read; reused, as everything here is synchronous. */
+const FDINFO = Buffer.allocUnsafe(256);
 
 /**
  * Closes every descriptor above 2 that a child would inherit (docs/protocol.md §7.1): those that
@@ -51,5 +53,3 @@ function flagsOf(fd: number): number {
     return O_CLOEXEC;
   }
 }
-
-const FDINFO = Buffer.allocUnsafe(256);
