@@ -189,6 +189,28 @@ describe('portcullis mcp when things change or break', () => {
     }
   });
 
+  it('MCP-018 a refresh that would give two tools one name is refused: the previous tools stay and still work, and the bridge says why', async () => {
+    const config = host.bridgeConfig('refresh_seconds = 10');
+    let changed = 0;
+    const watching = await connectBridge(host, config, { listChanged: () => (changed += 1) });
+    try {
+      const names = async (): Promise<string[]> => (await watching.client.listTools()).tools.map((t) => t.name).sort();
+      const before = await names();
+      // `t x_y` and `t_x y` are both the tool t_x_y.
+      host.rewrite(`[domains.t.actions.x_y]\ndescription = "One"\nlevel = "read"\nexec = ["/bin/echo", "one"]\n[domains.t_x]\ndescription = "Other"\n[domains.t_x.actions.y]\ndescription = "Two"\nlevel = "read"\nexec = ["/bin/echo", "two"]\n`);
+      const report = await until('the refused refresh on stderr', () => /^portcullis mcp: refresh of .*t_x_y.*the previous tools stay$/m.exec(watching.stderr())?.[0], 25000);
+      assert.match(report, /t x_y/);
+      assert.match(report, /t_x y/);
+      assert.equal(changed, 0, 'a list-changed notification was sent');
+      assert.deepEqual(await names(), before);
+      const result = (await watching.client.callTool({ name: 't_echo', arguments: { msg: 'still' } })) as Json;
+      assert.equal(result.structuredContent.stdout, 'still\n');
+    } finally {
+      host.rewrite('');
+      await watching.client.close();
+    }
+  });
+
   it('MCP-015 a call cancelled while it waits for a session is never sent: the host has no record of it', async () => {
     const queued = await connectBridge(host, host.bridgeConfig('sessions = 1'));
     try {
