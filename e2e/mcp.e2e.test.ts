@@ -92,6 +92,28 @@ describe('portcullis mcp through a real sshd, driven by the SDK client (docs/mcp
   });
 });
 
+describe('portcullis mcp with a call_timeout', () => {
+  it('MCP-019 a call over its call_timeout ends as a tool error, and the host aborts the action', async () => {
+    const timed = await connectBridge(host, host.bridgeConfig('call_timeout = 2'));
+    try {
+      const sent = Date.now();
+      const result = (await timed.client.callTool({ name: 't_sleep', arguments: { seconds: 29 } })) as Json;
+      assert.equal(result.isError, true, JSON.stringify(result));
+      assert.match(JSON.stringify(result.content), /call_timeout/);
+      assert.ok(Date.now() - sent < 15000, 'the bridge waited for the action instead of its call_timeout');
+      const started = host.audit().find((r) => r.event === 'decision' && r.action === 'sleep' && r.args?.seconds === '29');
+      assert.ok(started, 'the action never started: the timeout proves nothing');
+      const outcome = await until('the aborted outcome', () => host.audit().find((r) => r.event === 'outcome' && r.request_id === started.request_id));
+      assert.equal(outcome.error, 'aborted');
+      assert.ok(outcome.duration_ms < 15000, `the action ran on for ${outcome.duration_ms} ms`);
+      const after = (await timed.client.callTool({ name: 't_echo', arguments: { msg: 'again' } })) as Json;
+      assert.equal(after.structuredContent.stdout, 'again\n', 'the pool reconnects');
+    } finally {
+      await timed.client.close();
+    }
+  });
+});
+
 describe('portcullis mcp in the 2026-07-28 protocol era', () => {
   it('a client pinned to 2026-07-28 lists and calls the same tools', async () => {
     const modern = await connectBridge(host, host.bridgeConfig(), { era: { pin: '2026-07-28' } });
