@@ -2,9 +2,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { BUNDLE } from '../testkit/sshd.js';
 import { connectBridge, startMcpHost, type McpHost } from '../testkit/mcp-bridge.js';
+import { signerFor } from '../src/bridge/proof.js';
+import type { HostConfig } from '../src/bridge/config.js';
 
 type Json = Record<string, any>;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -159,6 +163,26 @@ describe('portcullis mcp with a token proof', () => {
     } finally {
       await signed.client.close();
     }
+  });
+});
+
+describe('portcullis mcp with a token proof and an upload', () => {
+  it('MCP-020 the bridge signs an upload\'s SHA-256 into its token proof: the server runs those bytes and refuses others', async () => {
+    const web: HostConfig = { alias: 'web', ssh: 'root@127.0.0.1', sshOptions: [], sessions: 1, refreshSeconds: 300, callTimeout: null, serverId: 'mcp-host', proof: { kind: 'token', name: 'bot', secretFile: join(host.dir, 'bot.secret') } };
+    const sign = signerFor(web);
+    assert.ok(sign);
+    const bytes = 'token upload';
+    const [first, second] = [await sign('t store', bytes), await sign('t store', bytes)];
+    assert.match(first, new RegExp(`\\+stdin_sha256=${createHash('sha256').update(bytes).digest('hex')}(\\s|$)`));
+    // The bundle as sshd would run it for the host's key; each line has its own nonce.
+    const serve = (line: string, stdin: string) =>
+      spawnSync(process.execPath, [BUNDLE, '--config', host.config, '--level', 'read', '--identity', 'agent'], { input: stdin, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: line } });
+    const swapped = serve(first, 'other bytes');
+    assert.notEqual(swapped.status, 0);
+    assert.match(swapped.stdout, /does not match \+stdin_sha256/, swapped.stdout);
+    const kept = serve(second, bytes);
+    assert.equal(kept.status, 0, kept.stdout + kept.stderr);
+    assert.equal(JSON.parse(kept.stdout).stdout, bytes);
   });
 });
 
