@@ -1,6 +1,6 @@
 import { resolveConfigPath } from '../config/index.js';
 import { loadConfig } from '../config/full.js';
-import { readSealKey, readSeals } from '../output/audit-seal.js';
+import { readSealKey, readSeals, type SealLogProblem } from '../output/audit-seal.js';
 import { verifyAuditLog, type SealPoint, type VerifyResult } from '../output/audit-verify.js';
 import { jsonLine } from '../output/json-line.js';
 import { parseAuditArgs } from './_audit-args.js';
@@ -46,16 +46,16 @@ export function runVerifyAudit(args: readonly string[], io: OperatorIO): number 
   if (path === null) return 2;
   if (!path.startsWith('/')) return usage(io, '--audit-log needs an absolute path');
   const json = flags.has('--json');
-  let seals: { seals: readonly SealPoint[] } | { error: string } = { seals: [] };
+  let seals: { seals: readonly SealPoint[] } | SealLogProblem = { seals: [] };
   const sealPath = values.get('--seals');
   if (sealPath !== undefined) {
     const keySpec = values.get('--key');
     const key = keySpec === undefined ? null : readSealKey(keySpec);
-    if (key !== null && 'error' in key) return report(io, json, path, { line: 0, kind: 'unreadable', detail: key.error });
+    if (key !== null && 'error' in key) return report(io, json, path, { line: 0, kind: 'bad_key', detail: key.error });
     // A seal log asked for and missing is a failure: a check that silently checks less.
     seals = readSeals(sealPath, key === null ? null : key.key, false);
   }
-  if ('error' in seals) return report(io, json, path, { line: 0, kind: 'unreadable', detail: seals.error });
+  if ('error' in seals) return report(io, json, path, { line: 0, kind: seals.kind, detail: seals.error });
   const result = verifyAuditLog(path, { segment: flags.has('--segment'), seals: seals.seals });
   return report(io, json, path, result.ok ? null : result.problem, result);
 }

@@ -25,28 +25,34 @@ export function sealLine(seal: Seal): string {
   return `{"ts":"${seal.ts}","seq":${seal.seq},"chain":"${seal.chain}","ino":${seal.ino},"hmac":"${seal.hmac}"}\n`;
 }
 
+/** Why a seal log cannot be used, with verify-audit's kind for it (docs/audit.md). */
+export interface SealLogProblem {
+  readonly error: string;
+  readonly kind: 'unreadable' | 'bad_seal' | 'forged_seal';
+}
+
 /**
  * The seals of a seal log; with `key`, each HMAC is checked too. A missing file has no seals
  * only when `missingOk` (the first seal creates it); any line that is not exactly a seal (or
  * carries a wrong HMAC) is an error, naming the line.
  */
-export function readSeals(path: string, key: Buffer | null, missingOk: boolean): { seals: Seal[] } | { error: string } {
+export function readSeals(path: string, key: Buffer | null, missingOk: boolean): { seals: Seal[] } | SealLogProblem {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
   } catch (error) {
     if (errorCode(error) === 'ENOENT' && missingOk) return { seals: [] };
-    return { error: `seal log ${path} cannot be read: ${errorCode(error)}` };
+    return { error: `seal log ${path} cannot be read: ${errorCode(error)}`, kind: 'unreadable' };
   }
   const seals: Seal[] = [];
   const lines = text.split('\n');
-  if (lines.pop() !== '') return { error: `seal log ${path}: the last line has no line feed` };
+  if (lines.pop() !== '') return { error: `seal log ${path}: the last line has no line feed`, kind: 'bad_seal' };
   for (const [index, line] of lines.entries()) {
     const match = SEAL.exec(line);
-    if (match === null) return { error: `seal log ${path}: line ${index + 1} is not a seal` };
+    if (match === null) return { error: `seal log ${path}: line ${index + 1} is not a seal`, kind: 'bad_seal' };
     // INVARIANT: SEAL has five capture groups and matched.
     const seal: Seal = { ts: match[1] as string, seq: Number(match[2]), chain: match[3] as string, ino: Number(match[4]), hmac: match[5] as string };
-    if (key !== null && !sameHex(sealHmac(key, seal), seal.hmac)) return { error: `seal log ${path}: line ${index + 1}: its HMAC does not match the key: a forged seal` };
+    if (key !== null && !sameHex(sealHmac(key, seal), seal.hmac)) return { error: `seal log ${path}: line ${index + 1}: its HMAC does not match the key: a forged seal`, kind: 'forged_seal' };
     seals.push(seal);
   }
   return { seals };

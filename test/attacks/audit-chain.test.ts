@@ -190,16 +190,23 @@ describe('AUDIT: the chain off', () => {
 });
 
 describe('AUDIT: seals', () => {
-  it('AUDIT-014 a seal whose HMAC does not match the key is refused as forged', () => {
+  it('AUDIT-014 a seal whose HMAC does not match the key is refused as forged (kind forged_seal), a garbled seal as bad_seal, an unusable key as bad_key', () => {
     const { host } = hostWithRecords();
     const { key, seals } = sealKit(host);
     assert.equal(seal(host, key, seals).status, 0);
-    const forged = readLines(seals).map((line) => line.replace(/"hmac":"[0-9a-f]/, (m) => m.slice(0, -1) + (m.endsWith('0') ? '1' : '0')));
+    const sealed = readLines(seals);
+    const forged = sealed.map((line) => line.replace(/"hmac":"[0-9a-f]/, (m) => m.slice(0, -1) + (m.endsWith('0') ? '1' : '0')));
     writeLines(seals, forged);
-    const r = verifyAudit(['--audit-log', host.log, '--seals', seals, '--key', `file:${key}`]);
-    assert.equal(r.status, 2);
-    assert.match(r.json.problem?.detail ?? '', /forged seal/);
+    const withKey = ['--audit-log', host.log, '--seals', seals, '--key', `file:${key}`];
+    expectProblem(withKey, 'forged_seal', 0);
     assert.equal(verifyAudit(['--audit-log', host.log, '--seals', seals]).status, 0, 'without the key, only the chain values count');
+    writeLines(seals, sealed.map((line) => line.replace('"seq":', '"sequence":')));
+    expectProblem(withKey, 'bad_seal', 0);
+    writeLines(seals, sealed);
+    chmodSync(key, 0o644);
+    expectProblem(withKey, 'bad_key', 0);
+    chmodSync(key, 0o600);
+    assert.equal(verifyAudit(withKey).status, 0, 'the untouched seal log and key verify');
   });
 
   it('AUDIT-016 audit seal refuses to seal a log that does not verify, and appends nothing', () => {
