@@ -75,8 +75,7 @@ export class HostPool {
       // A claimed session may be about to carry its call: it ends when released, not now.
       if (this.claimed.has(link) || link.busy) this.retiring.add(link);
       else {
-        link.close();
-        link.dead = true;
+        link.retire();
       }
     }
     this.prune();
@@ -145,8 +144,7 @@ export class HostPool {
   private release(link: SessionLink): void {
     this.claimed.delete(link);
     if (this.retiring.delete(link)) {
-      link.close();
-      link.dead = true;
+      link.retire();
     }
     this.prune();
     this.wakeOne();

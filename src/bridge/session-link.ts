@@ -14,7 +14,7 @@ const MAX_LINE = 64 * 1024 * 1024;
 
 /**
  * One session (docs/protocol.md §12) over one ssh: `session` is asked for, its first line read,
- * then requests go one at a time. It is dead after its `end` line, a failure or `stop()`;
+ * then requests go one at a time. It is dead after its `end` line, a failure, `stop()` or `retire()`;
  * the pool opens another.
  */
 export class SessionLink {
@@ -22,7 +22,7 @@ export class SessionLink {
   private pending: { id: string; resolve: (outcome: CallOutcome) => void; onChunk?: CallOptions['onChunk'] } | null = null;
   private opened: ((result: 'ready' | 'disabled' | CallOutcome) => void) | null = null;
   private sequence = 0;
-  dead = false;
+  private ended = false;
   /** The session's line limit, from its first line (docs/protocol.md §12). */
   maxLineBytes = 0;
   readonly ready: Promise<'ready' | 'disabled' | CallOutcome>;
@@ -41,7 +41,7 @@ export class SessionLink {
 
   /** Sends one request; the answer, or why none came. One at a time per session. */
   call(requestLine: string, options: CallOptions): Promise<CallOutcome> {
-    if (this.dead) return Promise.resolve({ failure: 'the session has ended', kind: 'connection' });
+    if (this.ended) return Promise.resolve({ failure: 'the session has ended', kind: 'connection' });
     const line = this.lineFor(requestLine, options);
     const id = line.id as string; // INVARIANT: lineFor sets a string id.
     return new Promise((resolve) => {
@@ -70,6 +70,17 @@ export class SessionLink {
   /** Ends the session politely: the server finishes and writes its end line. */
   close(): void {
     this.ssh.child.stdin.end();
+  }
+
+  /** Closes the session and takes it out of use at once, without waiting for its end line. */
+  retire(): void {
+    this.close();
+    this.ended = true;
+  }
+
+  /** The session can carry no more calls: it ended, failed, was refused or was retired. */
+  get dead(): boolean {
+    return this.ended;
   }
 
   private take(chunk: string): void {
@@ -105,7 +116,7 @@ export class SessionLink {
       // INVARIANT: only read with a comparison; a host may send anything here.
       const error = message.error as { code?: unknown } | undefined;
       if (error?.code === 'bad_request') {
-        this.dead = true;
+        this.ended = true;
         return open('disabled');
       }
       this.stop({ failure: 'the host refused the session', kind: 'protocol' });
@@ -124,7 +135,7 @@ export class SessionLink {
   }
 
   private die(outcome: () => CallOutcome): void {
-    this.dead = true;
+    this.ended = true;
     if (this.opened !== null) {
       const open = this.opened;
       this.opened = null;
