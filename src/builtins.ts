@@ -5,9 +5,11 @@
  */
 type Crypto = typeof import('node:crypto');
 type ChildProcessModule = typeof import('node:child_process');
+type Net = typeof import('node:net');
 
 let crypto: Crypto | undefined;
 let childProcess: ChildProcessModule | undefined;
+let net: Net | undefined;
 
 export function nodeCrypto(): Crypto {
   return (crypto ??= require('node:crypto') as Crypto);
@@ -15,4 +17,9 @@ export function nodeCrypto(): Crypto {
 
 export function nodeChildProcess(): ChildProcessModule {
   return (childProcess ??= require('node:child_process') as ChildProcessModule);
+}
+
+/** Only a session or a raw action needs it: their libuv streams on fd 1 and on a FIFO. */
+export function nodeNet(): Net {
+  return (net ??= require('node:net') as Net);
 }

@@ -3,7 +3,6 @@ import type { HelpAction, HelpAnswer } from './_help-answer.js';
 import { toolName } from './tool-names.js';
 import { hostPatterns, inputSchema, type HostPattern, type JsonSchema } from './tool-schema.js';
 
-
 /** One tool: an action of one host, and everything needed to list and to call it. */
 export interface ToolSpec {
   readonly name: string;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { closeSync, constants, fstatSync, lstatSync, mkdtempSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeChildProcess } from '../builtins.js';
+import { nodeChildProcess, nodeNet } from '../builtins.js';
 
 /** One pipe read: a FIFO holds 64 KiB, so a bigger buffer would never fill. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -114,7 +114,6 @@ class FifoPipe implements RawPipe {
   }
 
   read(onRead: OnRead): Socket {
-    const net = require('node:net') as typeof import('node:net');
     const buffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
     // `onread` reaches net.Socket's constructor, though @types/node lists it for connect() only.
     const options = {
@@ -123,7 +122,7 @@ class FifoPipe implements RawPipe {
       writable: false,
       onread: { buffer, callback: (bytes: number, into: Buffer) => onRead(into.subarray(0, bytes)) },
     };
-    const reader = new net.Socket(options);
+    const reader = new (nodeNet().Socket)(options);
     this.reader = reader;
     return reader;
   }

@@ -1,5 +1,6 @@
 import { fstatSync, write } from 'node:fs';
 import type { Socket } from 'node:net';
+import { nodeNet } from '../builtins.js';
 import { errorCode } from '../errors.js';
 
 /**
@@ -11,9 +12,7 @@ import { errorCode } from '../errors.js';
 export function openWriteStream(fd: number, onError: () => void): Socket | null {
   if (!isPipeOrSocket(fd)) return null;
   try {
-    // Loaded here, not at start-up: only a session or a raw action needs it (src/builtins.ts).
-    const net = require('node:net') as typeof import('node:net');
-    const socket = new net.Socket({ fd, readable: false, writable: true });
+    const socket = new (nodeNet().Socket)({ fd, readable: false, writable: true });
     socket.on('error', onError);
     return socket;
   } catch {
