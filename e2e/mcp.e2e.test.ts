@@ -178,8 +178,9 @@ describe('portcullis mcp with a token proof and an upload', () => {
     const serve = (line: string, stdin: string) =>
       spawnSync(process.execPath, [BUNDLE, '--config', host.config, '--level', 'read', '--identity', 'agent'], { input: stdin, encoding: 'utf8', env: { PATH: '/usr/bin:/bin', SSH_ORIGINAL_COMMAND: line } });
     const swapped = serve(first, 'other bytes');
-    assert.notEqual(swapped.status, 0);
-    assert.match(swapped.stdout, /does not match \+stdin_sha256/, swapped.stdout);
+    assert.equal(swapped.status, 132, swapped.stdout + swapped.stderr);
+    const refused = JSON.parse(swapped.stdout);
+    assert.deepEqual([refused.ok, refused.error?.code, refused.error?.reason], [false, 'bad_request', 'stdin_mismatch'], swapped.stdout);
     const kept = serve(second, bytes);
     assert.equal(kept.status, 0, kept.stdout + kept.stderr);
     assert.equal(JSON.parse(kept.stdout).stdout, bytes);
